@@ -1,0 +1,34 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="The process is up")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Model and index are loaded")
+def readyz(request: Request, response: Response) -> dict[str, object]:
+    service = getattr(request.app.state, "search", None)
+    problem = getattr(request.app.state, "startup_problem", None)
+    if service is None or not service.ready:
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        reason = problem or (
+            "no index yet: build one with `chatbot ingest`" if service else "model loading"
+        )
+        return {"status": "not ready", "reason": reason}
+    index = service.index
+    return {"status": "ready", "model": service.embedder.model_id,
+            "index_version": index.version if index else None}
+
+
+@router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+def metrics(request: Request) -> Response:
+    return Response(generate_latest(request.app.state.metrics.registry),
+                    media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,1 @@
+"""Benchmarks: they print figures for the README; nothing here asserts a time."""

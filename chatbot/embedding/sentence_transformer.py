@@ -1,0 +1,91 @@
+"""Embedder backed by a sentence-transformers model folder or name, loaded offline."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from chatbot.config import Settings
+from chatbot.embedding.base import Vectors
+from chatbot.errors import ModelNotAvailableError
+
+# e5 models were trained with these prefixes; without them retrieval quality drops.
+E5_PROMPTS = {"query": "query: ", "document": "passage: "}
+
+
+class SentenceTransformerEmbedder:
+    def __init__(self, model: Any, model_id: str, *, batch_size: int = 32) -> None:
+        self._model = model
+        self._model_id = model_id
+        self._batch_size = batch_size
+        prompts = getattr(model, "prompts", None) or {}
+        if not prompts and "e5" in model_id.lower():
+            prompts = dict(E5_PROMPTS)
+        self._query_prompt: str = prompts.get("query", "")
+        self._passage_prompt: str = prompts.get("document", prompts.get("passage", ""))
+        # sentence-transformers 6 renamed the method; 5.x only has the old name.
+        get_dimension = (getattr(model, "get_embedding_dimension", None)
+                         or model.get_sentence_embedding_dimension)
+        dimension = get_dimension()
+        if not dimension:
+            raise ModelNotAvailableError(f"model {model_id} does not report its dimension")
+        self._dimension = int(dimension)
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        return self._encode([self._query_prompt + t for t in texts], show_progress=False)
+
+    def embed_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> Vectors:
+        return self._encode([self._passage_prompt + t for t in texts], show_progress=show_progress)
+
+    def _encode(self, texts: list[str], *, show_progress: bool) -> Vectors:
+        if not texts:
+            return np.zeros((0, self._dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            texts,
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
+    """The configured model; the bundled one must have been prepared (`chatbot model prepare`)."""
+    # Never reach for a model hub: these machines are offline by design.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    from chatbot.embedding.bundled import bundled_model_dir, bundled_model_id
+
+    if settings.uses_bundled_model:
+        path = bundled_model_dir(settings)
+        if not (path / "modules.json").is_file():
+            raise ModelNotAvailableError(
+                f"the bundled model is not prepared in {path}; run `chatbot model prepare`"
+            )
+        source, model_id = str(path), bundled_model_id()
+    else:
+        source = model_id = settings.embedding_model
+        if Path(source).expanduser().exists():
+            source = str(Path(source).expanduser())
+    try:
+        model = SentenceTransformer(source, device="cpu")
+    except Exception as exc:  # library raises OSError, ValueError, HF errors...
+        raise ModelNotAvailableError(
+            f"cannot load embedding model {model_id!r} offline: {exc}"
+        ) from exc
+    return SentenceTransformerEmbedder(model, model_id, batch_size=settings.embedding_batch_size)

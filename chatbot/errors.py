@@ -1,0 +1,72 @@
+"""Domain exceptions. They carry a message meant for the person who caused them;
+the API and the CLI translate them at the edge (HTTP status, exit code)."""
+
+
+class ChatbotError(Exception):
+    """Base class of every error the service reports to a user or operator."""
+
+
+class ConfigurationError(ChatbotError):
+    """A setting or a bundled resource is unusable."""
+
+
+class ModelNotAvailableError(ChatbotError):
+    """The embedding model cannot be loaded (not prepared, or an unknown name offline)."""
+
+
+class IndexNotFoundError(ChatbotError):
+    """No complete index version exists yet."""
+
+
+class IndexIncompatibleError(ChatbotError):
+    """The index was built with another embedding model or an unreadable format."""
+
+
+class CorpusError(ChatbotError):
+    """The corpus cannot be read at all (missing directory, no valid article)."""
+
+
+class InvalidQueryError(ChatbotError):
+    """A search or chat request that cannot be answered as given."""
+
+
+# --- escalation back office (tickets, appointments, agents) -------------------------
+
+
+class NotFoundError(ChatbotError):
+    """The ticket, appointment, user or conversation does not exist (or the token is wrong)."""
+
+
+class AuthenticationError(ChatbotError):
+    """No credentials, or credentials that match nobody."""
+
+
+class PermissionDeniedError(ChatbotError):
+    """Valid credentials whose role does not allow the action."""
+
+
+class InvalidInputError(ChatbotError):
+    """A value that passed the schema but not the domain rules (unknown service, past slot).
+
+    `field` names the offending input so the API can report it like a schema error.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class ConflictError(ChatbotError):
+    """The request is valid but clashes with the current state."""
+
+
+class SlotTakenError(ConflictError):
+    """Every counter of the appointment slot is booked."""
+
+
+class InvalidTransitionError(ConflictError):
+    """A ticket status change the lifecycle does not allow."""
+
+
+class DatabaseUnavailableError(ChatbotError):
+    """The configured database cannot be opened or reached."""

@@ -1,0 +1,1 @@
+"""Quality harnesses run by `chatbot eval`: retrieval and language detection."""

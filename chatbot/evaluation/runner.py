@@ -1,0 +1,149 @@
+"""What `chatbot eval retrieval` and `chatbot eval fit-ranker` run: index the pages
+(or the corpus) once, then evaluate or fit against labelled questions."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import time
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+from chatbot.config import Settings
+from chatbot.corpus import chunk_article, load_corpus
+from chatbot.embedding import load_embedder
+from chatbot.embedding.base import Embedder
+from chatbot.embedding.centering import (
+    QUERY_CENTROIDS_RESOURCE,
+    QueryCentroids,
+    fit_query_centroids,
+)
+from chatbot.errors import CorpusError
+from chatbot.evaluation.datasets import load_omos_pages, load_questions
+from chatbot.evaluation.retrieval import evaluate_retrieval, format_table
+from chatbot.index import IndexStore, LoadedIndex
+from chatbot.index.builder import build_index, build_index_from_articles, index_is_current
+from chatbot.index.store import read_manifest
+from chatbot.language import LanguageDetector
+from chatbot.retrieval import HybridRetriever, LinearRanker
+from chatbot.retrieval.fit import collect_training_lists, fit_weights
+
+METRICS = ("mrr", "hit@1", "hit@3", "hit@5")
+
+
+def run_retrieval_eval(settings: Settings, *, questions: Path, pages: Path | None,
+                       work_dir: Path | None, detect: bool, split: str | None = None) -> str:
+    embedder = load_embedder(settings)
+    if pages is not None:
+        index, page_langs = _omos_index(settings, embedder, pages, work_dir)
+    else:
+        index, page_langs = _corpus_index(settings, embedder, work_dir), None
+    labelled = load_questions(questions, page_langs, split=split)
+    retriever = HybridRetriever(index, embedder, LinearRanker.load())
+    language_of = _language_of(labelled, detect)
+    started = time.perf_counter()
+    results = evaluate_retrieval(retriever, labelled, language_of=language_of)
+    seconds = time.perf_counter() - started
+    source = f"{pages.name} ({index.manifest.document_count} pages)" if pages else "the corpus"
+    chosen = f" (split {split})" if split else ""
+    return (f"{len(labelled)} questions from {questions.name}{chosen} against {source}, "
+            f"{index.manifest.chunk_count} chunks; language: "
+            f"{'detected' if detect else 'labelled'}; {seconds:.1f} s\n\n"
+            + format_table(results, METRICS))
+
+
+def run_fit_ranker(settings: Settings, *, pages: Path, questions: Path, out: Path,
+                   work_dir: Path | None, project_questions: Path | None = None,
+                   project_weight: float = 2.0, centroids_out: Path | None = None) -> str:
+    """Fit on OMoS train questions and, when given, the train split of the project's
+    own questions over the corpus: OMoS pages have no keywords and are partly
+    translated, the city corpus is parallel and keyword-rich, and one ranker has to
+    serve both kinds of knowledge base."""
+    embedder = load_embedder(settings)
+    index, page_langs = _omos_index(settings, embedder, pages, work_dir)
+    train = load_questions(questions, page_langs, split="train")
+    centroids = _fit_centroids(settings, embedder, [q.text for q in train],
+                               [q.lang for q in train])
+    centroids_path = centroids_out or Path(str(
+        resources.files("chatbot.embedding").joinpath(QUERY_CENTROIDS_RESOURCE)))
+    centroids.save(centroids_path)
+    index = LoadedIndex(index.path, query_centroids=centroids)
+    language_of = _language_of(train, detect=True)
+    lists = collect_training_lists(HybridRetriever(index, embedder, LinearRanker.load()),
+                                   train, language_of)
+    trained_on = f"{questions.name} ({len(lists)} lists)"
+    if project_questions is not None:
+        corpus = LoadedIndex(_corpus_index(settings, embedder, work_dir).path,
+                             query_centroids=centroids)
+        own = load_questions(project_questions, split="train")
+        own_lists = collect_training_lists(HybridRetriever(corpus, embedder, LinearRanker.load()),
+                                           own, language_of)
+        # Repeat the smaller set so the two kinds of corpus weigh `project_weight` : 1.
+        repeat = max(1, round(project_weight * len(lists) / max(len(own_lists), 1)))
+        lists = lists + own_lists * repeat
+        trained_on += f" + {project_questions.name} train split ({len(own_lists)} lists x{repeat})"
+    ranker = LinearRanker(weights=fit_weights(lists), trained_on=trained_on)
+    ranker.save(out)
+    weights = ", ".join(f"{k}={v:+.2f}" for k, v in ranker.weights.items())
+    return f"wrote {out} and {centroids_path}\n{weights}"
+
+
+def _fit_centroids(settings: Settings, embedder: Embedder, texts: list[str],
+                   langs: list[str]) -> QueryCentroids:
+    """Query means: the training questions fix the shared part, the project's
+    parallel corpus gives each of the seven languages its offset."""
+    loaded = load_corpus(settings.corpus_dir)
+    if not loaded.articles:
+        raise CorpusError(f"no articles in {settings.corpus_dir} to measure language offsets")
+    chunks = [c for a in loaded.articles for c in chunk_article(a, max_chars=settings.chunk_chars)]
+    return fit_query_centroids(
+        model_id=embedder.model_id,
+        base_queries=embedder.embed_queries(texts),
+        base_langs=langs,
+        parallel_queries=embedder.embed_queries([c.passage for c in chunks]),
+        parallel_langs=[c.lang for c in chunks],
+    )
+
+
+def _language_of(questions: list, detect: bool) -> Callable[[str], str | None]:  # type: ignore[type-arg]
+    if not detect:
+        labels = {q.text: q.lang for q in questions}
+        return labels.get
+    detector = LanguageDetector()
+
+    def detected(text: str) -> str | None:
+        guess = detector.detect(text)
+        return guess.code if guess.supported else None
+
+    return detected
+
+
+def _omos_index(settings: Settings, embedder: Embedder, pages: Path, work_dir: Path | None
+                ) -> tuple[LoadedIndex, dict[str, str]]:
+    articles = load_omos_pages(pages)
+    digest = hashlib.sha256(pages.read_bytes()).hexdigest()
+    root = (work_dir or Path(tempfile.gettempdir()) / "chatbot-eval") / f"omos-{digest[:12]}"
+    store = IndexStore(root)
+    if not _store_matches(store, digest, embedder.model_id):
+        build_index_from_articles(articles=articles, issues=[], source_hash=digest, store=store,
+                                  embedder=embedder, chunk_chars=settings.chunk_chars,
+                                  keep_versions=1)
+    return LoadedIndex(store.current_dir()), {a.id: a.lang for a in articles}
+
+
+def _corpus_index(settings: Settings, embedder: Embedder, work_dir: Path | None) -> LoadedIndex:
+    store = IndexStore(settings.index_dir)
+    if not index_is_current(store, settings.corpus_dir, embedder.model_id):
+        store = IndexStore((work_dir or Path(tempfile.gettempdir()) / "chatbot-eval") / "corpus")
+        if not index_is_current(store, settings.corpus_dir, embedder.model_id):
+            build_index(corpus_dir=settings.corpus_dir, store=store, embedder=embedder,
+                        chunk_chars=settings.chunk_chars, keep_versions=1)
+    return LoadedIndex(store.current_dir(), expected_model_id=embedder.model_id)
+
+
+def _store_matches(store: IndexStore, digest: str, model_id: str) -> bool:
+    if store.current_version() is None:
+        return False
+    manifest = read_manifest(store.current_dir())
+    return manifest.corpus_hash == digest and manifest.model_id == model_id

@@ -1,0 +1,132 @@
+"""An index version in memory: manifest first, then vectors, chunks and BM25."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from chatbot.embedding.centering import (
+    QueryCentroids,
+    center_documents,
+    center_query,
+    document_means,
+)
+from chatbot.errors import IndexIncompatibleError
+from chatbot.index import lexical_index
+from chatbot.index.builder import ARTICLES_FILE, CHUNKS_FILE, VECTORS_FILE
+from chatbot.index.manifest import FORMAT_VERSION, IndexManifest
+from chatbot.index.store import read_manifest
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    id: str
+    lang: str
+    title: str
+    department: str
+    updated: str
+    url: str | None
+    keywords: tuple[str, ...]
+    appointment_service: str | None
+    source_revision: str | None
+    path: str
+    body: str
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    row: int
+    article_id: str
+    lang: str
+    position: int
+    heading: str
+    text: str
+    passage: str
+
+
+class LoadedIndex:
+    def __init__(self, path: Path, *, expected_model_id: str | None = None,
+                 query_centroids: QueryCentroids | None = None) -> None:
+        import faiss
+
+        self.path = path
+        self.manifest: IndexManifest = read_manifest(path)
+        if self.manifest.format_version != FORMAT_VERSION:
+            raise IndexIncompatibleError(
+                f"index {path.name} has format {self.manifest.format_version}, this version "
+                f"reads {FORMAT_VERSION}; rebuild it with `chatbot ingest --full`"
+            )
+        if expected_model_id is not None and self.manifest.model_id != expected_model_id:
+            raise IndexIncompatibleError(
+                f"index {path.name} was built with {self.manifest.model_id!r}, but the service "
+                f"uses {expected_model_id!r}; rebuild it with `chatbot ingest --full`"
+            )
+        self.vectors: Any = faiss.read_index(str(path / VECTORS_FILE))
+        if self.vectors.d != self.manifest.dimension:
+            raise IndexIncompatibleError(f"index {path.name}: vectors do not match its manifest")
+        self.chunks = [
+            StoredChunk(row=row, **{k: v for k, v in json.loads(line).items()
+                                    if k in _CHUNK_FIELDS})
+            for row, line in enumerate(_lines(path / CHUNKS_FILE))
+        ]
+        self.articles: dict[tuple[str, str], StoredArticle] = {}
+        for line in _lines(path / ARTICLES_FILE):
+            record = json.loads(line)
+            record["keywords"] = tuple(record["keywords"])
+            article = StoredArticle(**record)
+            self.articles[(article.id, article.lang)] = article
+        self.lexical = lexical_index.load(path)
+        self.chunk_langs = np.array([c.lang for c in self.chunks])
+        self.chunk_docs = np.array([f"{c.article_id}\x1f{c.lang}" for c in self.chunks])
+        raw = self.vectors.reconstruct_n(0, self.vectors.ntotal)
+        self.document_means = document_means(raw, self.chunk_langs)
+        self.centred_vectors = center_documents(raw, self.chunk_langs, self.document_means)
+        shipped = query_centroids or QueryCentroids.load()
+        # Query means are fitted per model; for any other model the documents' own
+        # language means are the closest available estimate.
+        self.query_centroids = (
+            shipped if shipped is not None and shipped.model_id == self.manifest.model_id
+            else QueryCentroids(model_id=self.manifest.model_id, means=self.document_means)
+        )
+
+    @property
+    def version(self) -> str:
+        return self.manifest.version
+
+    def dense_scores(self, query_vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Cosine similarity of the query to every chunk, in chunk order."""
+        scores, rows = self.vectors.search(query_vector.reshape(1, -1), len(self.chunks))
+        out = np.empty(len(self.chunks), dtype=np.float32)
+        out[rows[0]] = scores[0]
+        return out
+
+    def centred_scores(self, query_vector: npt.NDArray[np.float32], lang: str | None
+                       ) -> npt.NDArray[np.float32]:
+        """Cosine after removing each side's language mean, in chunk order."""
+        query = center_query(query_vector, self.query_centroids.mean_for(lang))
+        return np.asarray(self.centred_vectors @ query, dtype=np.float32)
+
+    def lexical_scores(self, query: str, lang: str | None) -> npt.NDArray[np.float32]:
+        """BM25 of the query against chunks in `lang` (analysed as `lang`), 0 elsewhere;
+        `lang=None` uses the all-language index with folding only."""
+        key = lang if lang is not None else lexical_index.ALL_LANGUAGES
+        out = np.zeros(len(self.chunks), dtype=np.float32)
+        index = self.lexical.get(key)
+        if index is not None:
+            out[index.rows] = index.scores(query)
+        return out
+
+    def article_versions(self, article_id: str) -> dict[str, StoredArticle]:
+        return {lang: a for (aid, lang), a in self.articles.items() if aid == article_id}
+
+
+_CHUNK_FIELDS = {"article_id", "lang", "position", "heading", "text", "passage"}
+
+
+def _lines(path: Path) -> list[str]:
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line]

@@ -1,0 +1,31 @@
+"""`manifest.json`: what an index version was built from. Loaded before anything else."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+FORMAT_VERSION = 1
+
+
+class FileError(BaseModel):
+    path: str
+    reason: str
+
+
+class IndexManifest(BaseModel):
+    format_version: int = FORMAT_VERSION
+    version: str
+    model_id: str
+    dimension: int
+    corpus_hash: str
+    article_count: int = Field(description="distinct article ids")
+    document_count: int = Field(description="article language versions")
+    chunk_count: int
+    languages: dict[str, int] = Field(description="language versions per language")
+    chunk_chars: int
+    errors: list[FileError] = Field(default_factory=list)
+    embedded_chunks: int = Field(description="chunks embedded in this build")
+    reused_chunks: int = Field(description="chunks whose vectors came from the previous version")
+    built_at: str
+    build_seconds: float
+    package_version: str

@@ -1,0 +1,504 @@
+"""Language detection for incoming chat messages.
+
+The statistical core is py3langid (BSD-3-Clause; a Naive Bayes model over byte
+n-grams that ships inside the wheel, 139 languages including Kurmanji `ku` and
+Southern Kurdish `sdh`). Chat messages are much shorter than the documents that
+model was trained on, so its scores are combined with hand-written linguistic
+knowledge: small lists of function words and chat formulas, the letters each
+language's orthography uses, and the conversation's previous language.
+
+Nothing here reads the network or any file outside the installed packages.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+import sys
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+__all__ = [
+    "SUPPORTED_LANGUAGES",
+    "LanguageDetector",
+    "LanguageGuess",
+    "evaluate_on_sib",
+]
+
+# ku = Kurmanji, Latin script.
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("de", "en", "fr", "it", "pl", "tr", "ku")
+
+_UNDETERMINED = "und"
+
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+@dataclass(frozen=True)
+class LanguageGuess:
+    """What a message's language is taken to be.
+
+    `code` is one of SUPPORTED_LANGUAGES, another ISO 639 code ("ckb" for Arabic-script
+    Kurdish, "ar", "uk", "ru", "es", ...), or "und" when nothing can be said: no word
+    at all, or only words like "ok" and no prior (then `confidence` is 0).
+    `confidence` is the probability of `code` among the candidates after the rules
+    and the prior were applied, in [0, 1].
+    """
+
+    code: str
+    confidence: float
+    supported: bool
+
+
+# Latin-script languages that a citizen of a German city plausibly writes in and that
+# py3langid knows. Only these may be reported as "unsupported Latin": the model also
+# knows regional varieties (Luxembourgish, Venetian, Occitan, Crimean Tatar, ...) that
+# it confuses with our languages on short text, and routing a German, Italian, French
+# or Turkish user to "unsupported" costs far more than missing one of those varieties.
+_UNSUPPORTED_LATIN: frozenset[str] = _word_set(
+    "es pt nl ro hr bs sr sq cs sk hu sl lt lv et fi sv da no nn is ca gl eu ga cy "
+    "vi id ms tl sw so ha yo ig om rw az uz tk mt af"
+)
+
+# py3langid labels mapped to the code we report. `sdh` is the model's only
+# Arabic-script Kurdish class; Sorani (ckb) is by far the most common Arabic-script
+# Kurdish among people who write to a German city, and both are unsupported anyway.
+_CODE_MAP: Mapping[str, str] = {"sdh": "ckb", "arz": "ar", "ary": "ar"}
+
+# Letters that only Arabic-script Kurdish uses (Persian, Arabic, Urdu and Uyghur lack
+# them), so their presence settles the question without the model.
+_KURDISH_ARABIC_LETTERS = frozenset("\u0695\u06b5\u06ce")  # ڕ ڵ ێ
+
+# Non-ASCII letters each supported orthography uses. A word containing any other
+# non-ASCII letter is evidence against the language: Kurmanji writes ê î û ç ş and
+# never ı ğ ö ü, Turkish is the reverse apart from the rare circumflex, English has
+# none, and so on. Names can break this, hence a penalty rather than a veto.
+_ALPHABET: Mapping[str, frozenset[str]] = {
+    "de": frozenset("äöüß"),
+    "en": frozenset(),
+    "fr": frozenset("àâæçéèêëîïôœùûüÿ"),
+    "it": frozenset("àèéìíòóùúî"),
+    "pl": frozenset("ąćęłńóśźż"),
+    "tr": frozenset("çğıöşüâîû"),
+    "ku": frozenset("çêîşû"),
+}
+
+# Frequent function words and chat formulas, lowercased, including the spellings
+# people type when their keyboard lacks the accents. Words shared between languages
+# simply count for each of them. Spanish, Portuguese and Dutch are listed because
+# they are the unsupported languages the model most easily mistakes for Italian,
+# French or German.
+_LEXICON_TEXT: Mapping[str, str] = {
+    "de": """
+        der die das den dem des ein eine einen einem einer und oder aber nicht ist sind
+        war bin bist hat habe haben ich du er sie es wir ihr mein meine meinen meinem
+        mich mir dich dir sich zu zum zur mit von vom für fur fuer auf aus bei nach über
+        uber ueber wie was wo wann warum wer welche welcher welches kann können konnen
+        koennen muss müssen brauche möchte mochte moechte will bitte danke hallo tschüss
+        tschuess guten tag ja nein kein keine auch noch schon nur sehr gibt im ins am um
+        dass wenn weil als hier dort heute gern gerne vielen dank moin servus werden wird
+        wurde sein ihre ihren seine diese dieser dieses man durch gegen ohne einfach
+        """,
+    "en": """
+        the a an and or but not is are was were be been i you he she it we they my your
+        me him her us them this that these those what where when why who how which can
+        could would should will do does did have has had to of in on at for with from by
+        about please thanks thank hello hi yes no need want get there here today its
+        their our into than then also don't dont i'm im
+        """,
+    "fr": """
+        le la les un une des du de et ou mais ne pas est sont suis es ai as avons je tu
+        il elle nous vous ils elles mon ma mes ton ta son sa ses ce cette ces qui que
+        quoi où quand comment pourquoi pour avec sans dans sur chez au aux merci bonjour
+        bonsoir salut oui non plait plaît svp voudrais puis peux besoin faire aujourd
+        très tres bien été leur leurs par était y en j l d qu c n s
+        """,
+    "it": """
+        il lo la gli le un uno una di del della dei delle degli da dal dalla in nel nella
+        nei su sul per con e è non che chi cosa come dove quando perché perche sono sei
+        ho hai ha abbiamo mio mia miei tuo suo sua questo questa quello quella grazie
+        ciao buongiorno buonasera sì si no vorrei posso devo bisogno fare oggi molto
+        anche più piu ma essere stato stata l
+        """,
+    "pl": """
+        i w we na z ze do od po o się sie nie jest są był była to że czy jak co gdzie
+        kiedy dlaczego kto ja ty on ona my wy oni mój moj moja moje mam masz ma mamy chcę
+        chce chciałbym chcialbym chciałabym mogę moge muszę musze potrzebuję potrzebuje
+        proszę prosze dziękuję dziekuje dzięki dzieki dzień dzien dobry cześć czesc tak
+        jaki jaka jakie który która ktory ktora mnie mi ten ta też tez już juz tylko
+        bardzo przez dla oraz jego jej ich
+        """,
+    "tr": """
+        ve veya ama bir bu şu o da de ki mi mı mu mü ne nasıl nasil nerede neden niçin
+        kim hangi ben sen biz siz onlar benim senin için icin ile gibi kadar var yok
+        evet hayır hayir teşekkür tesekkur teşekkürler tesekkurler teşekkürederim sağol
+        sagol sağolun merhaba selam lütfen lutfen istiyorum lazım lazim gerekiyor nereye
+        randevu bugün bugun çok cok değil degil olarak olan daha en sonra göre gore
+        """,
+    "ku": """
+        û ji di de bi li ku ez tu ew em hûn hun min te wî wê me xwe ya yê yên jî ne na
+        çi ci çawa cawa kî kengî çima cima heye hene nîne dixwazim dikarim divê dive
+        spas sipas silav rojbaş erê ere belê bele kerema bo alîkarî alikari pirsek pirs
+        bajêr hemû gelek pir zêde vê vî ev ewê wan ye yen hatiye bû dibe
+        """,
+    "es": """
+        el los las y del por para con es está estoy necesito quiero puedo dónde donde
+        cómo cuánto cuanto qué hola gracias buenos días dias favor mis pero muy también
+        tengo hay usted
+        """,
+    "pt": """
+        o os as e do da dos das em no na por para com é está estou preciso quero posso
+        onde como quanto olá ola obrigado obrigada bom dia favor meu minha não nao você
+        voce tenho
+        """,
+    "nl": """
+        de het een en van in is ik je jij u wij mijn niet wat waar wanneer hoe kan
+        kunnen moet wil graag bedankt dank hallo goedemorgen ja nee ook voor met op aan
+        heb heeft zijn
+        """,
+}
+_LEXICON: Mapping[str, frozenset[str]] = {
+    lang: _word_set(words) for lang, words in _LEXICON_TEXT.items()
+}
+
+# What follows an apostrophe is telling: Turkish writes case and possessive suffixes
+# after an apostrophe on names (Berlin'de, Almanya'ya, CEO'su), English contracts
+# (it's, don't, we're), whereas French and Italian elide before it (l'adresse, dell'anno).
+_SUFFIXES_AFTER_APOSTROPHE: Mapping[str, frozenset[str]] = {
+    "tr": _word_set(
+        """
+        da de ta te dan den tan ten daki deki taki teki a e ya ye na ne ı i u ü yı yi yu
+        yü ın in un ün nın nin nun nün ndan nden nda nde la le yla yle lar ler ları leri
+        sı si su sü dır dir dur dür tır tir
+        """
+    ),
+    "en": _word_set("s t m re ll ve d"),
+}
+# Elisions whose remainder looks like a Turkish suffix (French quelqu'un, l'a, d'un).
+_MIN_STEM_BEFORE_SUFFIX = 3
+
+# Tokens that belong to no language in particular; a message made only of these says
+# nothing about its language.
+_NEUTRAL_WORDS = _word_set(
+    "ok okay oke okey okk k kk hm hmm hmmm ah oh aha haha hahaha hehe lol xd"
+)
+
+# Scoring weights, chosen on the SIB-200 train split and on hand-written chat messages.
+# Scores are calibrated log-probabilities: the raw model score divided by the square
+# root of the input length, which is how py3langid calibrates its own probabilities.
+# A word-list hit is worth as much as a strong n-gram in raw units, so, like the
+# model's evidence, it weighs more in a short message than in a long one.
+_LEXICON_BONUS = 6.0
+# Calibrated units, per word: enough to settle a short message, not a long one.
+_FOREIGN_LETTER_PENALTY = 3.0
+# Turkish words do not contain q, w or x; Kurmanji ones often do (xwe, dixwazim).
+_TURKISH_QWX_PENALTY = 0.5
+# How much better an unsupported language must score before we give up on the
+# supported ones; short text is noisier, so it needs more.
+_UNSUPPORTED_MARGIN = 3.0
+_UNSUPPORTED_MARGIN_SHORT = 4.5
+# A message of at most this many words is "short": the conversation's language
+# wins unless the text clearly belongs to another one.
+_SHORT_WORDS = 3
+# Indexed by the number of words: each added word is more evidence of its own.
+_PRIOR_BOOST: tuple[float, ...] = (0.0, 7.5, 4.0, 3.0)
+_NEUTRAL_PRIOR_CONFIDENCE = 0.5
+# Languages whose speakers live side by side and whose short messages must not be
+# pulled into each other by the conversation's language (see _detect_latin).
+_RIVALS: Mapping[str, str] = {"tr": "ku", "ku": "tr"}
+# The language of a pasted letter is settled long before its end; this bounds latency.
+_MAX_CHARS = 2000
+
+# Letters some languages of other scripts never use: enough to tell Ukrainian from
+# Russian or Arabic from Persian when a message is too short for the model.
+_NEVER_LETTERS: Mapping[str, frozenset[str]] = {
+    "uk": frozenset("ыэъёў"),
+    "ru": frozenset("іїєґўј"),
+    "be": frozenset("ищъїєґ"),
+    "bg": frozenset("ыэёіїєґўј"),
+    "ar": frozenset("پچژگکیۆێڵڕە"),
+    "fa": frozenset("ۆێڵڕە"),
+}
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+_URL_OR_MAIL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\S+", re.IGNORECASE)
+_APOSTROPHE = re.compile(r"['’]")
+
+
+def _script(char: str) -> str:
+    """First word of the Unicode name: LATIN, ARABIC, CYRILLIC, CJK, ..."""
+    name = unicodedata.name(char, "")
+    return name.split(" ", 1)[0] if name else "UNKNOWN"
+
+
+def _dominant_script(letters: Iterable[str]) -> str:
+    counts: dict[str, int] = {}
+    for char in letters:
+        script = _script(char)
+        counts[script] = counts.get(script, 0) + 1
+    return max(counts, key=lambda s: counts[s]) if counts else "UNKNOWN"
+
+
+def _lower(text: str) -> str:
+    # str.lower() turns the Turkish dotted capital İ into "i" plus a combining dot,
+    # which matches no word list and no model feature.
+    return text.replace("İ", "i").lower()
+
+
+def _softmax(scores: Mapping[str, float]) -> dict[str, float]:
+    top = max(scores.values())
+    exps = {code: math.exp(value - top) for code, value in scores.items()}
+    total = sum(exps.values())
+    return {code: value / total for code, value in exps.items()}
+
+
+def _guess(code: str, confidence: float) -> LanguageGuess:
+    return LanguageGuess(
+        code=code,
+        confidence=min(1.0, max(0.0, confidence)),
+        supported=code in SUPPORTED_LANGUAGES,
+    )
+
+
+class LanguageDetector:
+    """Detects the language of one chat message; thread-safe once constructed."""
+
+    def __init__(self) -> None:
+        # The model is read from inside the installed py3langid wheel; no download.
+        self._identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
+        self._labels: tuple[str, ...] = tuple(self._identifier.labels)
+
+    def detect(self, text: str, *, prior: str | None = None) -> LanguageGuess:
+        cleaned = unicodedata.normalize("NFC", _URL_OR_MAIL.sub(" ", text[:_MAX_CHARS]))
+        lowered = _lower(cleaned)
+        words: list[str] = _WORD.findall(lowered)
+        prior_code = prior.lower() if prior else None
+        if prior_code not in SUPPORTED_LANGUAGES:
+            prior_code = None
+
+        if not words:
+            return _guess(_UNDETERMINED, 0.0)
+        if all(w in _NEUTRAL_WORDS for w in words):
+            if prior_code is not None:
+                return _guess(prior_code, _NEUTRAL_PRIOR_CONFIDENCE)
+            return _guess(_UNDETERMINED, 0.0)
+
+        script = _dominant_script(ch for w in words for ch in w if ch.isalpha())
+        raw = self._raw_scores(cleaned, lowered)
+        # The model's own temperature: it keeps probabilities comparable across lengths.
+        temperature = math.sqrt(len(cleaned.encode("utf-8")) + 2)
+        if script != "LATIN":
+            return self._detect_non_latin(cleaned, script, raw, temperature)
+        guess = self._detect_latin(words, raw, temperature, prior_code)
+        if guess is None:
+            return (
+                _guess(prior_code, _NEUTRAL_PRIOR_CONFIDENCE)
+                if prior_code
+                else _guess(_UNDETERMINED, 0.0)
+            )
+        return guess
+
+    def _raw_scores(self, cleaned: str, lowered: str) -> dict[str, float]:
+        """Model log-scores per label, averaged over the text as typed and lowercased.
+
+        The surrounding spaces let the model's word-boundary n-grams fire on the first
+        and last word. Lowercase helps chat text (typed in lowercase, like the model's
+        most frequent n-grams) while the original casing keeps German noun capitals.
+        """
+        as_typed = dict(self._identifier.rank(f" {cleaned} "))
+        in_lower = dict(self._identifier.rank(f" {lowered} "))
+        scores: dict[str, float] = {}
+        for label in self._labels:
+            a, b = float(as_typed[label]), float(in_lower[label])
+            # Text without any known n-gram gets a huge negative floor for every label;
+            # treat that as "no evidence" rather than as a real score.
+            scores[label] = 0.0 if min(a, b) < -1e30 else (a + b) / 2.0
+        return scores
+
+    def _detect_non_latin(
+        self, cleaned: str, script: str, raw: Mapping[str, float], temperature: float
+    ) -> LanguageGuess:
+        # None of the supported languages is written in this script, so only the
+        # model's other labels compete.
+        letters = set(_lower(cleaned))
+        candidates = {
+            label: score / temperature
+            for label, score in raw.items()
+            if label not in SUPPORTED_LANGUAGES and label != "zxx"
+        }
+        for label, never in _NEVER_LETTERS.items():
+            if label in candidates and not never.isdisjoint(letters):
+                candidates[label] -= _FOREIGN_LETTER_PENALTY
+        probabilities = _softmax(candidates)
+        best = max(probabilities, key=lambda label: probabilities[label])
+        if script == "ARABIC" and (
+            best in ("sdh", "ku") or not _KURDISH_ARABIC_LETTERS.isdisjoint(letters)
+        ):
+            kurdish = probabilities.get("sdh", 0.0) + probabilities.get("ku", 0.0)
+            return _guess("ckb", max(kurdish, probabilities[best]))
+        if not any(raw.values()):
+            # A word of a script the model has no n-gram for: a flat distribution
+            # would make its first label look like an answer.
+            return _guess(_UNDETERMINED, 0.0)
+        return _guess(_CODE_MAP.get(best, best), probabilities[best])
+
+    def _detect_latin(
+        self,
+        words: list[str],
+        raw: Mapping[str, float],
+        temperature: float,
+        prior: str | None,
+    ) -> LanguageGuess | None:
+        """The best Latin-script guess, or None when nothing points to any language."""
+        tokens: list[str] = []
+        suffix_hits: dict[str, int] = {}
+        for word in words:
+            tokens.append(word)
+            parts = _APOSTROPHE.split(word)
+            if len(parts) < 2:
+                continue
+            # Both the whole form and its parts are words: l'adresse, dell'anagrafe.
+            tokens.extend(parts)
+            stem, suffix = parts[0], parts[-1]
+            for lang, suffixes in _SUFFIXES_AFTER_APOSTROPHE.items():
+                if suffix in suffixes and (lang == "en" or self._turkish_stem(stem)):
+                    suffix_hits[lang] = suffix_hits.get(lang, 0) + 1
+        content_words = [w for w in words if w not in _NEUTRAL_WORDS]
+        short = len(content_words) <= _SHORT_WORDS
+
+        scores: dict[str, float] = {}
+        hits: dict[str, int] = {}
+        foreign: dict[str, int] = {}
+        for lang in SUPPORTED_LANGUAGES:
+            hits[lang] = self._lexicon_hits(lang, tokens) + suffix_hits.get(lang, 0)
+            foreign[lang] = self._foreign_words(lang, words)
+            scores[lang] = (
+                raw[lang] / temperature
+                + _LEXICON_BONUS * hits[lang] / temperature
+                - _FOREIGN_LETTER_PENALTY * foreign[lang]
+            )
+        if not (any(raw.values()) or any(hits.values()) or any(foreign.values())):
+            return None
+        qwx_words = sum(1 for w in words if any(ch in "qwx" for ch in w))
+        scores["tr"] -= _TURKISH_QWX_PENALTY * qwx_words
+        margin = _UNSUPPORTED_MARGIN_SHORT if short else _UNSUPPORTED_MARGIN
+        for label in _UNSUPPORTED_LATIN:
+            scores[label] = (
+                raw[label] / temperature
+                + _LEXICON_BONUS * self._lexicon_hits(label, tokens) / temperature
+                - margin
+            )
+        # Letters the conversation's language never uses are what makes a short message
+        # "clearly another language"; short of that, the conversation's language wins.
+        # Kurmanji and Turkish get a stricter rule: calling a Kurdish "spas" Turkish
+        # (or a Turkish "evet" Kurdish) because the previous message was is exactly
+        # the mistake users of this service resent most, so any word of the other
+        # language, or a q/w/x that Turkish never writes, keeps the prior out.
+        if prior is not None and short and foreign[prior] == 0:
+            rival = _RIVALS.get(prior)
+            rival_evidence = rival is not None and (
+                (hits[rival] > 0 and hits[prior] == 0) or (prior == "tr" and qwx_words > 0)
+            )
+            if not rival_evidence:
+                scores[prior] += _PRIOR_BOOST[len(content_words)]
+
+        probabilities = _softmax(scores)
+        best = max(probabilities, key=lambda label: probabilities[label])
+        return _guess(_CODE_MAP.get(best, best), probabilities[best])
+
+    @staticmethod
+    def _turkish_stem(stem: str) -> bool:
+        return len(stem) >= _MIN_STEM_BEFORE_SUFFIX and not stem.endswith("qu")
+
+    @staticmethod
+    def _lexicon_hits(lang: str, tokens: Iterable[str]) -> int:
+        lexicon = _LEXICON.get(lang)
+        if lexicon is None:
+            return 0
+        return sum(1 for token in tokens if token in lexicon)
+
+    @staticmethod
+    def _foreign_words(lang: str, words: Iterable[str]) -> int:
+        alphabet = _ALPHABET[lang]
+        return sum(
+            1
+            for word in words
+            if any(ord(ch) > 0x7F and ch.isalpha() and ch not in alphabet for ch in word)
+        )
+
+
+# SIB-200 file stems and the code a correct answer has; None means "must be unsupported".
+_SIB_LANGUAGES: Mapping[str, str | None] = {
+    "deu_Latn": "de",
+    "eng_Latn": "en",
+    "fra_Latn": "fr",
+    "ita_Latn": "it",
+    "pol_Latn": "pl",
+    "tur_Latn": "tr",
+    "kmr_Latn": "ku",
+    "ckb_Arab": None,
+}
+
+
+def _read_sib_texts(path: Path) -> list[str]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        # Sentences contain quotes; the files are plain tab-separated, not quoted CSV.
+        reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+        header = next(reader, None)
+        if header is None:
+            return []
+        column = header.index("text") if "text" in header else 2
+        return [row[column] for row in reader if len(row) > column]
+
+
+def _is_correct(guess: LanguageGuess, expected: str | None) -> bool:
+    return not guess.supported if expected is None else guess.code == expected
+
+
+def evaluate_on_sib(
+    detector: LanguageDetector, sib_dir: Path, split: str = "dev", prefix_words: int = 4
+) -> dict[str, dict[str, float]]:
+    """Accuracy per SIB-200 language on whole sentences and on their first words.
+
+    For ckb_Arab (Sorani) a guess counts as correct when it is any unsupported code.
+    """
+    results: dict[str, dict[str, float]] = {}
+    for stem, expected in _SIB_LANGUAGES.items():
+        texts = _read_sib_texts(Path(sib_dir) / f"{stem}.{split}.tsv")
+        sentence_hits = sum(_is_correct(detector.detect(t), expected) for t in texts)
+        prefix_hits = sum(
+            _is_correct(detector.detect(" ".join(t.split()[:prefix_words])), expected)
+            for t in texts
+        )
+        n = len(texts)
+        results[stem] = {
+            "n": float(n),
+            "sentence_acc": sentence_hits / n if n else 0.0,
+            "prefix_acc": prefix_hits / n if n else 0.0,
+        }
+    return results
+
+
+def _main(argv: list[str]) -> int:
+    """`python -m chatbot.language SIB_DIR [SPLIT] [PREFIX_WORDS]` prints the table."""
+    if not argv:
+        print("usage: python -m chatbot.language SIB_DIR [SPLIT] [PREFIX_WORDS]", file=sys.stderr)
+        return 2
+    split = argv[1] if len(argv) > 1 else "dev"
+    prefix_words = int(argv[2]) if len(argv) > 2 else 4
+    table = evaluate_on_sib(LanguageDetector(), Path(argv[0]), split, prefix_words)
+    print(f"| language | n | sentence_acc | prefix_acc ({prefix_words} words) |")
+    print("| --- | ---: | ---: | ---: |")
+    for stem, row in table.items():
+        print(f"| {stem} | {int(row['n'])} | {row['sentence_acc']:.2%} | {row['prefix_acc']:.2%} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main(sys.argv[1:]))

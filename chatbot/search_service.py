@@ -1,0 +1,105 @@
+"""The search pipeline as the API and CLI use it: detect language, embed, retrieve.
+
+Holds the current index and swaps in a newer complete version when the pointer
+moves; a request that already took a retriever finishes on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from chatbot.config import Settings
+from chatbot.embedding.base import Embedder
+from chatbot.errors import IndexNotFoundError, InvalidQueryError
+from chatbot.index import IndexStore, LoadedIndex
+from chatbot.language import SUPPORTED_LANGUAGES, LanguageDetector, LanguageGuess
+from chatbot.retrieval import ArticleHit, HybridRetriever, LinearRanker, SearchMode
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    language: LanguageGuess
+    hits: list[ArticleHit]
+    index_version: str
+
+
+class SearchService:
+    def __init__(
+        self,
+        *,
+        embedder: Embedder,
+        detector: LanguageDetector,
+        index_root: Path,
+        ranker: LinearRanker | None = None,
+    ) -> None:
+        self.embedder = embedder
+        self.detector = detector
+        self.store = IndexStore(index_root)
+        self.ranker = ranker or LinearRanker.load()
+        self._retriever: HybridRetriever | None = None
+        self._lock = threading.Lock()
+        self.reload()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SearchService:
+        from chatbot.embedding import load_embedder
+
+        return cls(embedder=load_embedder(settings), detector=LanguageDetector(),
+                   index_root=settings.index_dir)
+
+    @property
+    def ready(self) -> bool:
+        return self._retriever is not None
+
+    @property
+    def index(self) -> LoadedIndex | None:
+        retriever = self._retriever
+        return retriever.index if retriever else None
+
+    def reload(self) -> bool:
+        """Load the current version if it differs from the one in service."""
+        version = self.store.current_version()
+        current = self._retriever
+        if version is None or (current is not None and current.index.version == version):
+            return False
+        with self._lock:
+            if self._retriever is not None and self._retriever.index.version == version:
+                return False
+            index = LoadedIndex(self.store.root / version,
+                                expected_model_id=self.embedder.model_id)
+            self._retriever = HybridRetriever(index, self.embedder, self.ranker)
+        log.info("serving index version %s", version)
+        return True
+
+    def detect(self, text: str, *, lang: str | None = None, prior: str | None = None
+               ) -> LanguageGuess:
+        if lang is not None:
+            if lang not in SUPPORTED_LANGUAGES:
+                raise InvalidQueryError(
+                    f"unknown lang {lang!r}; use one of {', '.join(SUPPORTED_LANGUAGES)}")
+            return LanguageGuess(code=lang, confidence=1.0, supported=True)
+        return self.detector.detect(text, prior=prior)
+
+    def search(
+        self,
+        query: str,
+        *,
+        top_k: int = 5,
+        lang: str | None = None,
+        mode: SearchMode = SearchMode.HYBRID,
+    ) -> SearchResult:
+        if not query.strip():
+            raise InvalidQueryError("query must not be empty")
+        retriever = self._retriever
+        if retriever is None:
+            raise IndexNotFoundError(
+                f"no index in {self.store.root}; build one with `chatbot ingest`")
+        language = self.detect(query, lang=lang)
+        query_lang = language.code if language.supported else None
+        hits = retriever.search(query, query_lang=query_lang, top_k=top_k, mode=mode)
+        return SearchResult(language=language, hits=hits, index_version=retriever.index.version)

@@ -1,0 +1,72 @@
+"""The `chatbot` command: real runs for the happy path, one clean line for mistakes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "chatbot.cli", *args], capture_output=True,
+                          text=True, cwd=REPO, env={**os.environ, **(env or {})}, timeout=300)
+
+
+def test_ingest_reports_a_missing_corpus_in_one_line(tmp_path: Path) -> None:
+    result = run_cli("ingest", "--corpus", str(tmp_path / "missing"), "--index",
+                     str(tmp_path / "idx"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: corpus directory {tmp_path / 'missing'} does not exist"]
+
+
+def test_search_without_index_says_how_to_build_one(tmp_path: Path) -> None:
+    result = run_cli("search", "Reisepass", env={"CHATBOT_INDEX_DIR": str(tmp_path / "none")})
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "chatbot ingest" in result.stderr
+
+
+def test_empty_query_is_refused(tmp_path: Path) -> None:
+    result = run_cli("search", "  ")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: query must not be empty"
+
+
+def test_invalid_setting_is_named() -> None:
+    result = run_cli("search", "x", env={"CHATBOT_CHUNK_CHARS": "many"})
+    assert result.returncode == 2
+    assert "chunk_chars" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_ingest_then_search_as_json(corpus_index_dir: Path, tmp_path: Path) -> None:
+    # Reuse the session's corpus index so this stays one model load per process.
+    result = run_cli("search", "Wie melde ich meinen Hund an?", "--json", "--top-k", "2",
+                     env={"CHATBOT_INDEX_DIR": str(corpus_index_dir)})
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["language"]["code"] == "de"
+    assert body["hits"][0]["article_id"] == "hund-anmelden-hundesteuer"
+    assert len(body["hits"]) == 2
+
+
+@pytest.mark.slow
+def test_ingest_builds_and_skips_when_up_to_date(write_article, tmp_path: Path) -> None:
+    write_article("reisepass", "de")
+    write_article("kaputt", "de", body="")
+    args = ["ingest", "--corpus", str(tmp_path / "corpus"), "--index", str(tmp_path / "idx")]
+    first = run_cli(*args)
+    assert first.returncode == 0, first.stderr
+    assert "1 articles" in first.stdout
+    assert "skipped amt/kaputt.de.md: empty body" in first.stderr
+    second = run_cli(*args, "--if-stale")
+    assert second.returncode == 0
+    assert "is up to date" in second.stdout
