@@ -22,7 +22,6 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable
-from pathlib import Path
 
 QUERIES = [
     "Wie beantrage ich einen Reisepass?",

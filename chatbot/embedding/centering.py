@@ -70,7 +70,8 @@ def center_documents(vectors: Matrix, langs: npt.NDArray[np.str_],
 
 
 def center_query(vector: Matrix, mean: Matrix) -> Matrix:
-    return _normalise((vector - mean).reshape(1, -1))[0]
+    centred: Matrix = _normalise((vector - mean).reshape(1, -1))[0]
+    return centred
 
 
 def fit_query_centroids(

@@ -68,6 +68,10 @@ def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    # The weight-loading progress bar would end up in every CLI error output.
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
     from chatbot.embedding.bundled import bundled_model_dir, bundled_model_id
 

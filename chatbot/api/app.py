@@ -1,0 +1,92 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from chatbot import __version__
+from chatbot.api.backoffice import install_backoffice, start_backoffice, stop_backoffice
+from chatbot.api.metrics import Metrics
+from chatbot.api.routes import articles, health, search
+from chatbot.config import Settings, get_settings
+from chatbot.errors import ChatbotError
+from chatbot.escalation.clock import Clock
+from chatbot.search_service import SearchService
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, search_service: SearchService | None = None,
+               load_search: bool | None = None, clock: Clock | None = None) -> FastAPI:
+    """`search_service` lets tests share one loaded model across apps; `load_search=False`
+    (default: `settings.load_search`) skips loading the model when none is given; `clock`
+    replaces the real time for the back office (tests)."""
+    settings = settings or get_settings()
+    if load_search is None:
+        load_search = settings.load_search
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await start_backoffice(app, settings)
+        app.state.search = search_service
+        app.state.startup_problem = None
+        if app.state.search is None and not load_search:
+            app.state.startup_problem = "search disabled (CHATBOT_LOAD_SEARCH=false)"
+        elif app.state.search is None:
+            try:
+                app.state.search = await run_in_threadpool(SearchService.from_settings, settings)
+            except ChatbotError as exc:
+                # Keep serving /healthz and /readyz so operators see why it is not ready.
+                app.state.startup_problem = str(exc)
+                log.error("search unavailable: %s", exc)
+        poller = asyncio.create_task(_poll_index(app, settings.index_poll_seconds))
+        try:
+            yield
+        finally:
+            poller.cancel()
+            stop_backoffice(app)
+
+    app = FastAPI(
+        title="Citizen service chatbot",
+        version=__version__,
+        description="Multilingual knowledge-base search and chat for the city's service hotline.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = Metrics()
+    app.include_router(health.router)
+    app.include_router(search.router)
+    app.include_router(articles.router)
+    install_backoffice(app, settings, clock=clock)
+
+    @app.middleware("http")
+    async def count_requests(request: Request,
+                             call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        app.state.metrics.requests.labels(request.method, path, str(response.status_code)).inc()
+        return response
+
+    return app
+
+
+async def _poll_index(app: FastAPI, interval: float) -> None:
+    """Swap in a newly published index version without a restart."""
+    if interval <= 0:
+        return
+    while True:
+        await asyncio.sleep(interval)
+        service: SearchService | None = app.state.search
+        if service is None:
+            continue
+        try:
+            await run_in_threadpool(service.reload)
+        except ChatbotError as exc:
+            log.error("index reload failed, still serving the previous version: %s", exc)

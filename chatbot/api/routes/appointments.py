@@ -1,0 +1,166 @@
+"""Appointment calendars for citizens: free slots, booking, .ics download, cancelling."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from chatbot.api.deps import CalendarsDep, DbSession, DbWriteSession, NowDep, SettingsDep
+from chatbot.api.problems import http_error
+from chatbot.api.routes.tickets import (
+    IdempotencyKey,
+    ReferencePath,
+    TokenHeader,
+    TokenQuery,
+    citizen_token,
+)
+from chatbot.api.schemas_escalation import (
+    AppointmentCreate,
+    AppointmentCreated,
+    AppointmentPublic,
+    ServicePublic,
+    SlotListPublic,
+    SlotPublic,
+)
+from chatbot.api.views_escalation import absolute_url, appointment_public, local
+from chatbot.errors import ChatbotError
+from chatbot.escalation.appointments import (
+    MAX_LISTING_DAYS,
+    AppointmentRequest,
+    book_appointment,
+    cancel_appointment,
+    free_slots,
+    get_appointment_for_citizen,
+)
+from chatbot.escalation.calendars import WEEKDAYS
+from chatbot.escalation.clock import CITY_TIMEZONE
+from chatbot.escalation.ics import appointment_ics
+
+router = APIRouter(prefix="/api/v1/appointments", tags=["appointments"])
+
+
+@router.get("/services", response_model=list[ServicePublic], summary="Bookable services")
+def list_services(calendars: CalendarsDep,
+                  lang: Annotated[str, Query(max_length=8)] = "de") -> list[ServicePublic]:
+    return [
+        ServicePublic(name=c.name, title=c.title_in(lang), slot_minutes=c.slot_minutes,
+                      counters=c.counters, booking_horizon_days=c.booking_horizon_days,
+                      weekdays=[d for d in WEEKDAYS if c.hours.get(d)])
+        for c in calendars.services.values()
+    ]
+
+
+@router.get(
+    "/slots", response_model=SlotListPublic, summary="Free slots of a service",
+    responses={422: {"description": "Unknown service, malformed date or days out of range"}},
+)
+def list_slots(
+    session: DbSession, calendars: CalendarsDep, now: NowDep,
+    service: Annotated[str, Query(min_length=1, max_length=64, examples=["buergerservice"])],
+    from_date: Annotated[date | None, Query(alias="from", description="YYYY-MM-DD; today "
+                                                                     "if omitted")] = None,
+    days: Annotated[int, Query(ge=1, le=MAX_LISTING_DAYS)] = 7,
+) -> SlotListPublic:
+    today = now.astimezone(CITY_TIMEZONE).date()
+    start_day = max(from_date or today, today)
+    try:
+        slots = free_slots(session, calendars=calendars, service=service, start_day=start_day,
+                           days=days, now=now)
+    except ChatbotError as exc:
+        raise http_error(exc, location="query") from exc
+    return SlotListPublic(
+        service=service, timezone=str(CITY_TIMEZONE), from_date=start_day, days=days,
+        slots=[SlotPublic(start=local(s.slot.start), end=local(s.slot.end),
+                          available=s.available) for s in slots],
+    )
+
+
+@router.post(
+    "", response_model=AppointmentCreated, status_code=status.HTTP_201_CREATED,
+    summary="Book a slot",
+    responses={200: {"description": "Replay of an earlier request with the same "
+                                    "Idempotency-Key", "model": AppointmentCreated},
+               409: {"description": "The slot is fully booked"},
+               422: {"description": "Invalid field, unknown service, past or non-existent "
+                                    "slot; nothing stored"}},
+)
+def post_appointment(body: AppointmentCreate, request: Request, response: Response,
+                     session: DbWriteSession, calendars: CalendarsDep, settings: SettingsDep,
+                     now: NowDep, idempotency_key: IdempotencyKey = None) -> AppointmentCreated:
+    start = body.start if body.start.tzinfo else body.start.replace(tzinfo=CITY_TIMEZONE)
+    booking = AppointmentRequest(
+        service=body.service, start=start, name=body.name,
+        preferred_language=body.preferred_language, consent=body.consent,
+        contact_email=body.contact.email, contact_phone=body.contact.phone, note=body.note,
+    )
+    try:
+        booked = book_appointment(session, calendars=calendars, request=booking,
+                                  idempotency_key=idempotency_key, now=now,
+                                  reference_prefix=settings.appointment_reference_prefix)
+    except ChatbotError as exc:
+        raise http_error(exc) from exc
+    if booked.replayed:
+        response.status_code = status.HTTP_200_OK
+    appointment = booked.appointment
+    path = f"/api/v1/appointments/{appointment.reference}"
+    public = appointment_public(appointment, calendars)
+    return AppointmentCreated(
+        reference=appointment.reference, cancel_token=booked.cancel_token,
+        service=appointment.service, start=public.start, end=public.end, status=public.status,
+        # A plain link must be able to download the file, so it carries the token.
+        ics_url=absolute_url(request, settings,
+                             f"{path}/ics?token={quote(booked.cancel_token)}"),
+        status_url=absolute_url(request, settings, path),
+    )
+
+
+@router.get("/{reference}", response_model=AppointmentPublic, summary="An appointment",
+            responses={404: {"description": "Unknown reference or wrong token"}})
+def get_appointment(reference: ReferencePath, session: DbSession, calendars: CalendarsDep,
+                    token: TokenQuery = None,
+                    x_access_token: TokenHeader = None) -> AppointmentPublic:
+    try:
+        appointment = get_appointment_for_citizen(
+            session, reference=reference, token=citizen_token(token, x_access_token))
+    except ChatbotError as exc:
+        raise http_error(exc) from exc
+    return appointment_public(appointment, calendars)
+
+
+@router.get("/{reference}/ics", summary="The appointment as an .ics calendar file",
+            response_class=Response,
+            responses={200: {"content": {"text/calendar": {}}},
+                       404: {"description": "Unknown reference or wrong token"}})
+def get_appointment_ics(reference: ReferencePath, request: Request, session: DbSession,
+                        calendars: CalendarsDep, now: NowDep, token: TokenQuery = None,
+                        x_access_token: TokenHeader = None) -> Response:
+    try:
+        appointment = get_appointment_for_citizen(
+            session, reference=reference, token=citizen_token(token, x_access_token))
+    except ChatbotError as exc:
+        raise http_error(exc) from exc
+    body = appointment_ics(appointment, calendars.service(appointment.service), now=now,
+                           uid_domain=request.url.hostname or "citizen-chatbot.invalid")
+    return Response(body, media_type="text/calendar; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{appointment.reference}.ics"',
+        "Cache-Control": "no-store",
+    })
+
+
+@router.delete("/{reference}", response_model=AppointmentPublic,
+               summary="Cancel an appointment (frees the slot)",
+               responses={404: {"description": "Unknown reference or wrong token"},
+                          409: {"description": "The appointment has already begun"}})
+def delete_appointment(reference: ReferencePath, session: DbWriteSession,
+                       calendars: CalendarsDep, now: NowDep, token: TokenQuery = None,
+                       x_access_token: TokenHeader = None) -> AppointmentPublic:
+    try:
+        appointment = cancel_appointment(session, reference=reference,
+                                         token=citizen_token(token, x_access_token), now=now)
+    except ChatbotError as exc:
+        raise http_error(exc) from exc
+    return appointment_public(appointment, calendars)
+

@@ -1,0 +1,93 @@
+"""Citizens' tickets: create one (from a chat or directly) and follow its status."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response, status
+from pydantic import AfterValidator
+
+from chatbot.api.deps import CalendarsDep, DbSession, DbWriteSession, NowDep, SettingsDep
+from chatbot.api.problems import IDEMPOTENCY_HEADER, http_error
+from chatbot.api.schemas_escalation import TicketCreate, TicketCreated, TicketPublic
+from chatbot.api.views_escalation import absolute_url, local, ticket_public
+from chatbot.errors import ChatbotError
+from chatbot.escalation.tickets import (
+    TicketRequest,
+    TranscriptLine,
+    create_ticket,
+    get_ticket_for_citizen,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["tickets"])
+
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9._:-]{8,200}$"
+# Citizens type references by hand: accept them in any case.
+ReferencePath = Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9-]+$"),
+                          AfterValidator(str.upper)]
+IdempotencyKey = Annotated[str | None, Header(
+    alias=IDEMPOTENCY_HEADER, pattern=IDEMPOTENCY_KEY_PATTERN,
+    description="A client-chosen unique value (e.g. a UUID); a retried request with the "
+                "same key and body returns the first ticket instead of a second one")]
+TokenQuery = Annotated[str | None, Query(max_length=200, description="The access token")]
+TokenHeader = Annotated[str | None, Header(alias="X-Access-Token", max_length=200)]
+
+
+def citizen_token(query_token: str | None, header_token: str | None) -> str:
+    token = header_token or query_token
+    if not token:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED,
+                            detail="the access token is required (?token= or X-Access-Token)")
+    return token
+
+
+@router.post(
+    "/tickets", response_model=TicketCreated, status_code=status.HTTP_201_CREATED,
+    summary="Open a ticket for a personal answer",
+    responses={200: {"description": "Replay of an earlier request with the same "
+                                    "Idempotency-Key", "model": TicketCreated},
+               422: {"description": "Invalid field (named in `detail[].loc`); nothing stored"}},
+)
+def post_ticket(body: TicketCreate, request: Request, response: Response,
+                session: DbWriteSession, calendars: CalendarsDep, settings: SettingsDep,
+                now: NowDep, idempotency_key: IdempotencyKey = None) -> TicketCreated:
+    ticket_request = TicketRequest(
+        message=body.message, preferred_language=body.preferred_language, consent=body.consent,
+        contact_email=body.contact.email, contact_phone=body.contact.phone,
+        department=body.department, topic=body.topic, conversation_id=body.conversation_id,
+        transcript=(tuple(TranscriptLine(role=line.role, text=line.text)
+                          for line in body.transcript) if body.transcript is not None else None),
+        detected_language=body.detected_language,
+    )
+    try:
+        created = create_ticket(session, request=ticket_request,
+                                departments=calendars.departments,
+                                idempotency_key=idempotency_key, now=now,
+                                reference_prefix=settings.ticket_reference_prefix)
+    except ChatbotError as exc:
+        raise http_error(exc) from exc
+    if created.replayed:
+        response.status_code = status.HTTP_200_OK
+    ticket = created.ticket
+    return TicketCreated(
+        reference=ticket.reference, access_token=created.access_token,
+        status=ticket.status,
+        created_at=local(ticket.created_at),
+        status_url=absolute_url(request, settings, f"/api/v1/tickets/{ticket.reference}"),
+    )
+
+
+@router.get(
+    "/tickets/{reference}", response_model=TicketPublic, summary="A ticket's status",
+    responses={401: {"description": "No access token given"},
+               404: {"description": "Unknown reference or wrong token"}},
+)
+def get_ticket_status(reference: ReferencePath, session: DbSession,
+                      token: TokenQuery = None,
+                      x_access_token: TokenHeader = None) -> TicketPublic:
+    try:
+        ticket = get_ticket_for_citizen(session, reference=reference,
+                                        token=citizen_token(token, x_access_token))
+    except ChatbotError as exc:
+        raise http_error(exc) from exc
+    return ticket_public(ticket)

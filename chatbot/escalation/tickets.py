@@ -1,0 +1,245 @@
+"""Tickets: created by citizens (from a chat or directly), worked on by agents."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.elements import ColumnElement
+
+from chatbot.errors import InvalidInputError, InvalidTransitionError, NotFoundError
+from chatbot.escalation.conversations import get_conversation
+from chatbot.escalation.masking import mask_transcript
+from chatbot.escalation.references import next_reference
+from chatbot.escalation.tokens import (
+    derive_token,
+    fingerprint,
+    hash_token,
+    issue_token,
+    token_matches,
+)
+from chatbot.escalation.users import Actor
+from chatbot.storage.models import TICKET_STATUSES, Ticket, TicketEvent
+
+DEFAULT_DEPARTMENT = "allgemein"
+CITIZEN_ACTOR = "citizen"
+REFERENCE_SCOPE = "ticket"
+
+# The lifecycle open -> in_progress -> waiting_for_citizen -> resolved -> closed, plus
+# the shortcuts agents need: answering at once, closing spam, reopening on a follow-up.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    "open": frozenset({"in_progress", "resolved", "closed"}),
+    "in_progress": frozenset({"waiting_for_citizen", "resolved"}),
+    "waiting_for_citizen": frozenset({"in_progress", "resolved"}),
+    "resolved": frozenset({"closed", "in_progress"}),
+    "closed": frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    role: str
+    text: str
+
+
+@dataclass(frozen=True)
+class TicketRequest:
+    message: str
+    preferred_language: str
+    consent: bool
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    department: str | None = None
+    topic: str | None = None
+    conversation_id: str | None = None
+    transcript: tuple[TranscriptLine, ...] | None = None
+    detected_language: str | None = None
+
+
+@dataclass(frozen=True)
+class CreatedTicket:
+    ticket: Ticket
+    access_token: str
+    replayed: bool  # an earlier request with the same Idempotency-Key made it
+
+
+def create_ticket(session: Session, *, request: TicketRequest, departments: Collection[str],
+                  idempotency_key: str | None, now: datetime,
+                  reference_prefix: str = "KR") -> CreatedTicket:
+    if not request.consent:
+        raise InvalidInputError("consent", "consent to store the data is required")
+    if not (request.contact_email or request.contact_phone):
+        raise InvalidInputError("contact", "give an e-mail address or a phone number")
+    department = request.department or DEFAULT_DEPARTMENT
+    if request.department is not None and department not in departments:
+        raise InvalidInputError("department", f"unknown department {department!r}")
+
+    request_fp = fingerprint(asdict(request))
+    key_hash = hash_token(idempotency_key) if idempotency_key is not None else None
+    if idempotency_key is not None and key_hash is not None:
+        existing = _by_idempotency_key(session, key_hash)
+        if existing is not None:
+            return _replay(existing, idempotency_key, request_fp)
+
+    conversation_id = request.conversation_id
+    detected_language = request.detected_language
+    lines = [asdict(line) for line in request.transcript] if request.transcript else None
+    if conversation_id is not None:
+        conversation = get_conversation(session, conversation_id)
+        if conversation is not None:
+            # The stored conversation is authoritative over what the client sent.
+            lines = [{"role": m.role, "text": m.text, "at": m.created_at.isoformat()}
+                     for m in conversation.messages]
+            detected_language = conversation.language or detected_language
+        elif lines is None:
+            raise InvalidInputError("conversation_id", "no conversation with this id")
+        else:
+            conversation_id = None  # only the client's copy of the chat exists
+
+    token, salt = issue_token(idempotency_key=idempotency_key, request_fingerprint=request_fp)
+    try:
+        with session.begin_nested():
+            ticket = Ticket(
+                reference=next_reference(session, scope=REFERENCE_SCOPE,
+                                         prefix=reference_prefix, now=now),
+                access_token_hash=hash_token(token), token_salt=salt,
+                idempotency_key_hash=key_hash, request_fingerprint=request_fp,
+                status="open", department=department, topic=request.topic,
+                message=request.message, contact_email=request.contact_email,
+                contact_phone=request.contact_phone,
+                preferred_language=request.preferred_language,
+                detected_language=detected_language, conversation_id=conversation_id,
+                transcript=mask_transcript(lines) if lines is not None else None,
+                consent_at=now, created_at=now, updated_at=now,
+            )
+            ticket.events.append(TicketEvent(kind="created", to_status="open",
+                                             actor_name=CITIZEN_ACTOR, created_at=now))
+            session.add(ticket)
+            session.flush()
+    except IntegrityError:
+        # A concurrent retry with the same key (on this or another replica) won.
+        existing = _by_idempotency_key(session, key_hash) if key_hash else None
+        if existing is None or idempotency_key is None:
+            raise
+        session.commit()
+        return _replay(existing, idempotency_key, request_fp)
+    session.commit()
+    return CreatedTicket(ticket=ticket, access_token=token, replayed=False)
+
+
+def _by_idempotency_key(session: Session, key_hash: str) -> Ticket | None:
+    return session.scalars(
+        select(Ticket).where(Ticket.idempotency_key_hash == key_hash)
+    ).one_or_none()
+
+
+def _replay(ticket: Ticket, idempotency_key: str, request_fp: str) -> CreatedTicket:
+    if ticket.request_fingerprint != request_fp:
+        raise InvalidInputError("Idempotency-Key",
+                                "this Idempotency-Key was already used for a different request")
+    token = derive_token(salt=ticket.token_salt, seed=idempotency_key,
+                         request_fingerprint=request_fp)
+    return CreatedTicket(ticket=ticket, access_token=token, replayed=True)
+
+
+def get_ticket_for_citizen(session: Session, *, reference: str, token: str) -> Ticket:
+    ticket = session.scalars(
+        select(Ticket).where(Ticket.reference == reference)
+        .options(selectinload(Ticket.events))
+    ).one_or_none()
+    # Same answer for an unknown reference and a wrong token: the API must not
+    # confirm that a reference exists to someone without its token.
+    if ticket is None or not token_matches(token, ticket.access_token_hash):
+        raise NotFoundError("no ticket with this reference and access token")
+    return ticket
+
+
+def get_ticket(session: Session, *, reference: str, for_update: bool = False) -> Ticket:
+    query = select(Ticket).where(Ticket.reference == reference)
+    if for_update:
+        query = query.with_for_update()
+    ticket = session.scalars(query.options(selectinload(Ticket.events))).one_or_none()
+    if ticket is None:
+        raise NotFoundError(f"no ticket {reference}")
+    return ticket
+
+
+def list_tickets(session: Session, *, now: datetime, statuses: Sequence[str] | None = None,
+                 department: str | None = None, language: str | None = None,
+                 min_age: timedelta | None = None, max_age: timedelta | None = None,
+                 limit: int = 50, offset: int = 0) -> tuple[list[Ticket], int]:
+    """The queue, oldest first, and how many tickets match in total."""
+    conditions: list[ColumnElement[bool]] = []
+    if statuses:
+        unknown = set(statuses) - set(TICKET_STATUSES)
+        if unknown:
+            raise InvalidInputError("status", f"unknown status {sorted(unknown)[0]!r}")
+        conditions.append(Ticket.status.in_(statuses))
+    if department:
+        conditions.append(Ticket.department == department)
+    if language:
+        conditions.append(Ticket.preferred_language == language)
+    if min_age is not None:
+        conditions.append(Ticket.created_at <= now - min_age)
+    if max_age is not None:
+        conditions.append(Ticket.created_at >= now - max_age)
+    total = session.scalar(select(func.count()).select_from(Ticket).where(*conditions)) or 0
+    tickets = session.scalars(
+        select(Ticket).where(*conditions).order_by(Ticket.created_at, Ticket.id)
+        .limit(limit).offset(offset)
+    ).all()
+    return list(tickets), total
+
+
+def change_status(session: Session, *, reference: str, to_status: str, actor: Actor,
+                  now: datetime, comment: str | None = None) -> Ticket:
+    if to_status not in TICKET_STATUSES:
+        raise InvalidInputError("status", f"unknown status {to_status!r}")
+    # Row lock: two agents moving the same ticket at once must not both pass the check.
+    ticket = get_ticket(session, reference=reference, for_update=True)
+    from_status = ticket.status
+    if to_status not in ALLOWED_TRANSITIONS[from_status]:
+        allowed = ", ".join(sorted(ALLOWED_TRANSITIONS[from_status])) or "none"
+        raise InvalidTransitionError(
+            f"{reference} is {from_status}; it can move to: {allowed}")
+    ticket.status = to_status
+    ticket.updated_at = now
+    ticket.closed_at = now if to_status == "closed" else None
+    ticket.events.append(TicketEvent(kind="status", from_status=from_status, to_status=to_status,
+                                     body=comment, actor_name=actor.name,
+                                     actor_user_id=actor.user_id, created_at=now))
+    session.commit()
+    return ticket
+
+
+def add_note(session: Session, *, reference: str, text: str, actor: Actor,
+             now: datetime) -> TicketEvent:
+    """An internal note: agents see it, the citizen never does."""
+    return _add_text_event(session, reference=reference, kind="note", text=text, actor=actor,
+                           now=now)
+
+
+def add_reply(session: Session, *, reference: str, text: str, actor: Actor,
+              now: datetime) -> TicketEvent:
+    """A reply to the citizen, shown on the ticket's status page."""
+    return _add_text_event(session, reference=reference, kind="reply", text=text, actor=actor,
+                           now=now)
+
+
+def _add_text_event(session: Session, *, reference: str, kind: str, text: str, actor: Actor,
+                    now: datetime) -> TicketEvent:
+    if not text.strip():
+        raise InvalidInputError("text", "must not be empty")
+    ticket = get_ticket(session, reference=reference, for_update=True)
+    if ticket.status == "closed":
+        raise InvalidTransitionError(f"{reference} is closed; closed tickets are read-only")
+    event = TicketEvent(kind=kind, body=text, actor_name=actor.name,
+                        actor_user_id=actor.user_id, created_at=now)
+    ticket.events.append(event)
+    ticket.updated_at = now
+    session.commit()
+    return event

@@ -1,0 +1,197 @@
+"""Declarative models of the escalation back office.
+
+Every invariant that must hold across replicas (unique references, one booking per
+counter and slot, one ticket per idempotency key) is a database constraint.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from chatbot.storage.types import UTCDateTime
+
+# Deterministic constraint names, so later migrations can alter or drop them by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+TICKET_STATUSES = ("open", "in_progress", "waiting_for_citizen", "resolved", "closed")
+TICKET_EVENT_KINDS = ("created", "status", "note", "reply")
+USER_ROLES = ("agent", "editor")
+MESSAGE_ROLES = ("citizen", "assistant")
+
+HASH_CHARS = 64  # SHA-256 hex digest
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+class ReferenceCounter(Base):
+    """The last number handed out per reference scope (ticket, appointment) and year.
+
+    Incremented with UPDATE inside the creating transaction: the row lock serialises
+    concurrent creators on every replica, and a rollback returns the number.
+    """
+
+    __tablename__ = "reference_counters"
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", USER_ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(HASH_CHARS), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class Conversation(Base):
+    """A chat conversation, so a ticket can carry its transcript and purge can age it."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    language: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime]
+    last_activity_at: Mapped[datetime] = mapped_column(index=True)
+
+    messages: Mapped[list[ConversationMessage]] = relationship(
+        back_populates="conversation", order_by="ConversationMessage.id",
+        cascade="all, delete-orphan", passive_deletes=True,
+    )
+
+
+class ConversationMessage(Base):
+    __tablename__ = "conversation_messages"
+    __table_args__ = (CheckConstraint(_in("role", MESSAGE_ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime]
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        CheckConstraint(_in("status", TICKET_STATUSES), name="status"),
+        Index("ix_tickets_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    access_token_hash: Mapped[str] = mapped_column(String(HASH_CHARS))
+    token_salt: Mapped[str] = mapped_column(String(HASH_CHARS))
+    idempotency_key_hash: Mapped[str | None] = mapped_column(String(HASH_CHARS), unique=True)
+    request_fingerprint: Mapped[str] = mapped_column(String(HASH_CHARS))
+    status: Mapped[str] = mapped_column(String(32))
+    department: Mapped[str] = mapped_column(String(64), index=True)
+    topic: Mapped[str | None] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    preferred_language: Mapped[str] = mapped_column(String(8), index=True)
+    detected_language: Mapped[str | None] = mapped_column(String(8))
+    conversation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"))
+    # A masked copy: the ticket keeps what the agent saw even after the conversation
+    # itself is purged.
+    transcript: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    consent_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)
+
+    events: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id",
+        cascade="all, delete-orphan", passive_deletes=True,
+    )
+
+
+class TicketEvent(Base):
+    """The ticket's history: creation, every status change, notes and replies, with who."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (CheckConstraint(_in("kind", TICKET_EVENT_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"),
+                                           index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str | None] = mapped_column(String(32))
+    body: Mapped[str | None] = mapped_column(Text)
+    actor_name: Mapped[str] = mapped_column(String(64))
+    actor_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+class Appointment(Base):
+    __tablename__ = "appointments"
+    __table_args__ = (
+        CheckConstraint("counter_number >= 1", name="counter_number"),
+        CheckConstraint("slot_end > slot_start", name="slot_order"),
+        # The capacity rule itself: one live booking per counter and slot. Cancelled
+        # rows stay for the record but no longer occupy the counter.
+        Index("uq_appointments_slot_counter", "service", "slot_start", "counter_number",
+              unique=True, sqlite_where=text("cancelled_at IS NULL"),
+              postgresql_where=text("cancelled_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    cancel_token_hash: Mapped[str] = mapped_column(String(HASH_CHARS))
+    token_salt: Mapped[str] = mapped_column(String(HASH_CHARS))
+    idempotency_key_hash: Mapped[str | None] = mapped_column(String(HASH_CHARS), unique=True)
+    request_fingerprint: Mapped[str] = mapped_column(String(HASH_CHARS))
+    service: Mapped[str] = mapped_column(String(64))
+    slot_start: Mapped[datetime] = mapped_column(index=True)
+    slot_end: Mapped[datetime]
+    counter_number: Mapped[int]
+    name: Mapped[str] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    preferred_language: Mapped[str] = mapped_column(String(8))
+    note: Mapped[str | None] = mapped_column(Text)
+    consent_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]
