@@ -1,0 +1,83 @@
+"""Fusion mechanics with the deterministic fake embedder: features, ranking, aggregation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chatbot.index import IndexStore, LoadedIndex, build_index
+from chatbot.retrieval import HybridRetriever, LinearRanker, SearchMode
+from chatbot.retrieval.features import FEATURE_NAMES, document_features
+from tests.conftest import FakeEmbedder
+
+
+def column(name: str) -> int:
+    return FEATURE_NAMES.index(name)
+
+
+def test_lexical_evidence_counts_only_in_the_query_language() -> None:
+    docs = np.array(["pass\x1fde", "pass\x1fen", "hund\x1fde"])
+    candidates = document_features(
+        chunk_docs=docs,
+        dense=np.array([0.8, 0.9, 0.5], dtype=np.float32),
+        centred=np.array([0.3, 0.2, 0.1], dtype=np.float32),
+        lex_same=np.array([4.0, 0.0, 2.0], dtype=np.float32),
+        lex_all=np.array([4.0, 3.0, 2.0], dtype=np.float32),
+        query_lang="de",
+    )
+    features = dict(zip(candidates.documents, candidates.features, strict=True))
+    assert features["pass\x1fde"][column("lex_same")] == 1.0
+    assert features["hund\x1fde"][column("lex_same")] == 0.5
+    assert features["pass\x1fen"][column("lex_same")] == 0.0
+    assert features["pass\x1fen"][column("same_lang")] == 0.0
+    # Raw dense favours the English version; the gap within each language is 0 for
+    # the best document of that language.
+    assert features["pass\x1fen"][column("dense_gap")] == 0.0
+    assert features["pass\x1fde"][column("dense_same_gap")] == 0.0
+    assert features["hund\x1fde"][column("dense_same_gap")] == pytest.approx(-0.3)
+
+
+def test_softmax_probabilities_sum_to_one() -> None:
+    scores = LinearRanker.probabilities(np.array([2.0, 1.0, -3.0]))
+    assert scores.sum() == pytest.approx(1.0)
+    assert list(np.argsort(-scores)) == [0, 1, 2]
+
+
+@pytest.fixture
+def small_index(write_article, tmp_path: Path) -> LoadedIndex:  # type: ignore[no-untyped-def]
+    write_article("reisepass", "de", body="## Pass\n\nReisepass beantragen Gebühr Foto.")
+    write_article("reisepass", "en", title="Passport",
+                  body="## Passport\n\nApply for a passport, fee, photo.")
+    write_article("hund", "de", body="## Hund\n\nHundesteuer Hund anmelden Marke.")
+    write_article("hund", "en", title="Dog", body="## Dog\n\nDog tax, register your dog.")
+    store = IndexStore(tmp_path / "idx")
+    build_index(corpus_dir=tmp_path / "corpus", store=store, embedder=FakeEmbedder())
+    return LoadedIndex(store.current_dir())
+
+
+def test_language_versions_are_fused_into_one_article_hit(small_index: LoadedIndex) -> None:
+    retriever = HybridRetriever(small_index, FakeEmbedder(), LinearRanker.load())
+    hits = retriever.search("Reisepass beantragen Foto", query_lang="de", top_k=5)
+    assert [h.article_id for h in hits] == ["reisepass", "hund"]
+    assert hits[0].lang == "de"
+    assert 0.0 <= hits[1].score <= hits[0].score <= 1.0
+    assert sum(h.score for h in hits) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_the_hit_is_shown_in_the_preferred_language(small_index: LoadedIndex) -> None:
+    retriever = HybridRetriever(small_index, FakeEmbedder(), LinearRanker.load())
+    [hit] = retriever.search("Reisepass beantragen", query_lang="de", top_k=1,
+                             prefer_lang="en")
+    assert (hit.article_id, hit.lang, hit.title) == ("reisepass", "en", "Passport")
+    assert "passport" in hit.section.lower()
+
+
+@pytest.mark.parametrize("mode", list(SearchMode))
+def test_every_mode_ranks_the_lexically_and_densely_obvious_article_first(
+    small_index: LoadedIndex, mode: SearchMode
+) -> None:
+    retriever = HybridRetriever(small_index, FakeEmbedder(), LinearRanker.load())
+    hits = retriever.search("Hundesteuer Hund anmelden", query_lang="de", top_k=2, mode=mode)
+    assert hits[0].article_id == "hund"
