@@ -32,6 +32,10 @@ app.add_typer(model_app, name="model")
 app.add_typer(eval_app, name="eval")
 app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
+index_app = typer.Typer(help="Index versions: list and roll back.", no_args_is_help=True)
+corpus_app = typer.Typer(help="The knowledge corpus.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+app.add_typer(corpus_app, name="corpus")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -111,6 +115,7 @@ def ingest(
         return
     result = build_index(corpus_dir=settings.corpus_dir, store=store, embedder=embedder,
                          chunk_chars=settings.chunk_chars, full=full,
+                         keep_versions=settings.keep_index_versions,
                          show_progress=sys.stderr.isatty())
     for issue in result.issues:
         typer.echo(f"skipped {issue}", err=True)
@@ -329,9 +334,127 @@ def purge(
                f"{days} days (before {result.cutoff:%Y-%m-%d %H:%M} UTC)")
 
 
+@index_app.command("list")
+@domain_errors
+def index_list(
+    index: Annotated[Path | None, typer.Option(help="Index directory")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+) -> None:
+    """Index versions, oldest first; `*` marks the current one."""
+    from chatbot.index.store import IndexStore, describe_versions
+
+    settings = _settings(index_dir=index)
+    infos = describe_versions(IndexStore(settings.index_dir))
+    if as_json:
+        typer.echo(json.dumps([i.as_dict() for i in infos], ensure_ascii=False, indent=2))
+        return
+    if not infos:
+        typer.echo(f"no index versions in {settings.index_dir}; build one with `chatbot ingest`")
+        return
+    typer.echo(f"  {'version':<26} {'built at':<25} {'articles':>8} {'versions':>8} "
+               f"{'chunks':>7} {'errors':>6}")
+    for info in infos:
+        mark = "*" if info.current else " "
+        m = info.manifest
+        if m is None:
+            typer.echo(f"{mark} {info.version:<26} unreadable: {info.problem}")
+            continue
+        typer.echo(f"{mark} {info.version:<26} {m.built_at:<25} {m.article_count:>8} "
+                   f"{m.document_count:>8} {m.chunk_count:>7} {len(m.errors):>6}")
+
+
+@index_app.command("rollback")
+@domain_errors
+def index_rollback(
+    version: Annotated[str, typer.Argument(help="A version from `chatbot index list`")],
+    index: Annotated[Path | None, typer.Option(help="Index directory")] = None,
+) -> None:
+    """Make an older (or newer) complete version current; running servers follow it."""
+    from chatbot.index.store import IndexStore
+
+    settings = _settings(index_dir=index)
+    store = IndexStore(settings.index_dir)
+    # Only a plain name: a path such as ../x would point CURRENT outside the index.
+    if version not in store.versions():
+        known = ", ".join(store.versions()[-5:]) or "none"
+        fail(f"unknown index version {version!r} in {settings.index_dir} (newest: {known})")
+    previous = store.current_version()
+    store.switch(version)
+    typer.echo(f"current index version: {version} (was {previous or 'none'})")
+
+
+@corpus_app.command("status")
+@domain_errors
+def corpus_status(
+    corpus: Annotated[Path | None, typer.Option(help="Corpus directory")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+) -> None:
+    """Translation status: missing (-) and stale (old) language versions per article."""
+    from chatbot.corpus import LANGUAGES, load_corpus
+    from chatbot.corpus.status import translation_status
+
+    settings = _settings(corpus_dir=corpus)
+    loaded = load_corpus(settings.corpus_dir)
+    statuses = translation_status(loaded.articles)
+    if as_json:
+        typer.echo(json.dumps({
+            "languages": list(LANGUAGES),
+            "articles": [s.as_dict() for s in statuses],
+            "file_errors": [{"path": i.path, "reason": i.reason} for i in loaded.issues],
+        }, ensure_ascii=False, indent=2))
+        return
+    width = max([len(s.article_id) for s in statuses] + [7])
+    typer.echo(f"{'article':<{width}} {'de updated':<10} " + " ".join(f"{x:<3}" for x in LANGUAGES))
+    for s in statuses:
+        cells = ["-" if x in s.missing else "old" if x in s.stale else "ok" for x in LANGUAGES]
+        typer.echo(f"{s.article_id:<{width}} {s.source_updated or '-':<10} "
+                   + " ".join(f"{c:<3}" for c in cells).rstrip())
+    incomplete = sum(not s.complete for s in statuses)
+    missing = sum(len(s.missing) for s in statuses)
+    stale = sum(len(s.stale) for s in statuses)
+    typer.echo(f"{len(statuses)} articles, {incomplete} incomplete: {missing} language "
+               f"version(s) missing, {stale} stale")
+    for issue in loaded.issues:
+        typer.echo(f"skipped {issue}", err=True)
+
+
 def main() -> None:
     app()
 
 
 if __name__ == "__main__":
     main()
+
+
+@eval_app.command("chat")
+@domain_errors
+def eval_chat(
+    questions: Annotated[Path, typer.Option(help="In-domain questions JSONL with article_id")]
+    = Path("tests/data/questions.jsonl"),
+    out_of_scope: Annotated[Path, typer.Option(help="Out-of-scope questions JSONL")]
+    = Path("tests/data/out_of_scope.jsonl"),
+    split: Annotated[str | None, typer.Option(help="Only rows of this split")] = "dev",
+    sib: Annotated[Path | None, typer.Option(
+        help="SIB-200 directory: its sentences are added as out-of-scope messages")] = None,
+    pages: Annotated[Path | None, typer.Option(
+        help="OMoS pages.jsonl: also measure OMoS questions over an index of these pages")] = None,
+    omos_questions: Annotated[Path | None, typer.Option(help="OMoS questions JSONL")] = None,
+    work_dir: Annotated[Path | None, typer.Option(help="Where the OMoS index is kept")] = None,
+) -> None:
+    """Chat policy: answer rate (right article) in domain, refusal rate out of scope."""
+    from chatbot.evaluation.chat import evaluate, evaluate_in_domain, evaluate_sib, read_rows, table
+    from chatbot.search_service import SearchService
+
+    service = SearchService.from_settings(_settings())
+    outcomes = evaluate(service, questions=questions, out_of_scope=out_of_scope, split=split)
+    if sib is not None:
+        outcomes += evaluate_sib(service, sib_dir=sib, split=split or "dev")
+    typer.echo(f"project corpus: {questions.name} and {out_of_scope.name} (split {split})"
+               + (f" + SIB-200 {split or 'dev'} sentences as out of scope" if sib else ""))
+    typer.echo(table(outcomes))
+    if pages is not None and omos_questions is not None:
+        from chatbot.evaluation.runner import omos_search_service
+
+        omos = omos_search_service(_settings(), service, pages, work_dir)
+        typer.echo(f"\nOMoS-QA: {omos_questions.name} over {pages.name} (in domain only)")
+        typer.echo(table(evaluate_in_domain(omos, read_rows(omos_questions, None))))

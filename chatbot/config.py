@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     max_top_k: Annotated[int, Field(ge=1, le=100)] = 20
     # How often a running server checks whether a new index version became current.
     index_poll_seconds: Annotated[float, Field(ge=0)] = 5.0
+    # Older versions stay on disk so `chatbot index rollback` has somewhere to go.
+    keep_index_versions: Annotated[int, Field(ge=1, le=1000)] = 5
 
     public_base_url: str | None = Field(
         default=None,
@@ -61,6 +63,27 @@ class Settings(BaseSettings):
         default=None, description="Appointment calendars YAML; default: the bundled one")
     ticket_reference_prefix: Annotated[str, Field(pattern=r"^[A-Z]{1,4}$")] = "KR"
     appointment_reference_prefix: Annotated[str, Field(pattern=r"^[A-Z]{1,4}$")] = "TA"
+    prompts_dir: Path = Field(default=Path("prompts"),
+                              description="Reply templates, prompts/<lang>/*.md.j2")
+    hotline_phone: str = Field(default="02151 86-0", min_length=3, max_length=40,
+                               description="Hotline number quoted in chat escalations")
+    hotline_holiday_subdivision: str = Field(
+        default="NW", pattern=r"^[A-Z]{2}$",
+        description="German state whose public holidays close the hotline")
+    hotline_hours: dict[str, str] = Field(
+        default_factory=lambda: {"mon": "08:00-17:00", "tue": "08:00-17:00",
+                                 "wed": "08:00-17:00", "thu": "08:00-17:00",
+                                 "fri": "08:00-13:00"},
+        description='Opening hours per weekday, Europe/Berlin; JSON in the environment, e.g. '
+                    '{"mon": "08:00-17:00", "fri": "08:00-13:00"}; days left out are closed')
+
+    @field_validator("hotline_hours")
+    @classmethod
+    def _valid_hours(cls, value: dict[str, str]) -> dict[str, str]:
+        from chatbot.dialogue.hotline import parse_hours
+
+        parse_hours(value)  # raises ValueError naming the bad day or range
+        return value
 
     @field_validator("embedding_model")
     @classmethod

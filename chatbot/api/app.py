@@ -13,8 +13,12 @@ from starlette.concurrency import run_in_threadpool
 from chatbot import __version__
 from chatbot.api.backoffice import install_backoffice, start_backoffice, stop_backoffice
 from chatbot.api.metrics import Metrics
-from chatbot.api.routes import articles, health, search
+from chatbot.api.routes import admin, articles, editor, health, search
+from chatbot.api.routes import chat as chat_routes
+from chatbot.api.routes import hotline as hotline_routes
 from chatbot.config import Settings, get_settings
+from chatbot.dialogue.compose import Composer
+from chatbot.dialogue.hotline import Hotline, parse_hours
 from chatbot.errors import ChatbotError
 from chatbot.escalation.clock import Clock
 from chatbot.search_service import SearchService
@@ -64,6 +68,16 @@ def create_app(settings: Settings | None = None, *, search_service: SearchServic
     app.include_router(search.router)
     app.include_router(articles.router)
     install_backoffice(app, settings, clock=clock)
+    # Chat: templates are checked here, so missing prompts stop `chatbot serve` at once.
+    app.state.composer = Composer(settings.prompts_dir)
+    app.state.hotline = Hotline(hours=parse_hours(settings.hotline_hours),
+                                phone=settings.hotline_phone,
+                                subdivision=settings.hotline_holiday_subdivision)
+    app.include_router(chat_routes.router)
+    app.include_router(hotline_routes.router)
+    # Editors' admin API and page (re-index, versions, translation status).
+    app.include_router(admin.router)
+    app.include_router(editor.router)
 
     @app.middleware("http")
     async def count_requests(request: Request,

@@ -28,6 +28,7 @@ from chatbot.index.store import read_manifest
 from chatbot.language import LanguageDetector
 from chatbot.retrieval import HybridRetriever, LinearRanker
 from chatbot.retrieval.fit import collect_training_lists, fit_weights
+from chatbot.search_service import SearchService
 
 METRICS = ("mrr", "hit@1", "hit@3", "hit@5")
 
@@ -87,6 +88,14 @@ def run_fit_ranker(settings: Settings, *, pages: Path, questions: Path, out: Pat
     ranker.save(out)
     weights = ", ".join(f"{k}={v:+.2f}" for k, v in ranker.weights.items())
     return f"wrote {out} and {centroids_path}\n{weights}"
+
+
+def omos_search_service(settings: Settings, served: SearchService, pages: Path,
+                        work_dir: Path | None) -> SearchService:
+    """A search service over the OMoS pages, sharing the loaded model and detector."""
+    index, _ = _omos_index(settings, served.embedder, pages, work_dir)
+    return SearchService(embedder=served.embedder, detector=served.detector,
+                         index_root=index.path.parent)
 
 
 def _fit_centroids(settings: Settings, embedder: Embedder, texts: list[str],

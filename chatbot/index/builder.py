@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +29,10 @@ from chatbot.index.store import MANIFEST, IndexStore, read_manifest
 CHUNKS_FILE = "chunks.jsonl"
 ARTICLES_FILE = "articles.jsonl"
 VECTORS_FILE = "vectors.faiss"
+EMBED_BATCH = 128
+
+# Called with (stage, done, total) so a server can show how far a build has got.
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,10 @@ def build_index(
     keep_versions: int = 5,
     full: bool = False,
     show_progress: bool = False,
+    progress: Progress | None = None,
 ) -> BuildResult:
+    if progress:
+        progress("loading corpus", 0, 0)
     loaded = load_corpus(corpus_dir)
     if not loaded.articles:
         details = "; ".join(str(i) for i in loaded.issues[:5])
@@ -81,6 +88,7 @@ def build_index(
         keep_versions=keep_versions,
         full=full,
         show_progress=show_progress,
+        progress=progress,
     )
 
 
@@ -95,15 +103,22 @@ def build_index_from_articles(
     keep_versions: int = 5,
     full: bool = False,
     show_progress: bool = False,
+    progress: Progress | None = None,
 ) -> BuildResult:
     started = time.perf_counter()
-    chunks = [c for article in articles for c in chunk_article(article, max_chars=chunk_chars)]
-    previous = {} if full else _previous_vectors(store, embedder.model_id)
-    vectors, reused = _embed(chunks, embedder, previous, show_progress=show_progress)
-
+    # The staging directory exists (with our pid) before the slow embedding, so a
+    # build killed at any point leaves a directory that the next prune recognises
+    # as abandoned.
     staging = store.staging_dir()
     try:
         (staging / "builder.pid").write_text(str(os.getpid()))
+        chunks = [c for article in articles
+                  for c in chunk_article(article, max_chars=chunk_chars)]
+        previous = {} if full else _previous_vectors(store, embedder.model_id)
+        vectors, reused = _embed(chunks, embedder, previous, show_progress=show_progress,
+                                 progress=progress)
+        if progress:
+            progress("writing index", len(chunks), len(chunks))
         _write_index(staging, articles, chunks, vectors)
         version = datetime.now(UTC).strftime("v%Y%m%dT%H%M%S%fZ")
         manifest = IndexManifest(
@@ -157,16 +172,24 @@ def _embed(
     previous: dict[str, Vectors],
     *,
     show_progress: bool,
+    progress: Progress | None = None,
 ) -> tuple[Vectors, int]:
     vectors = np.zeros((len(chunks), embedder.dimension), dtype=np.float32)
     missing = [i for i, c in enumerate(chunks) if c.content_hash not in previous]
     for i, chunk in enumerate(chunks):
         if chunk.content_hash in previous:
             vectors[i] = previous[chunk.content_hash]
-    if missing:
+    if missing and progress is None:
         vectors[missing] = embedder.embed_passages(
             [chunks[i].passage for i in missing], show_progress=show_progress
         )
+    elif missing and progress is not None:
+        # Batches only to report progress; the embedder batches internally anyway.
+        for start in range(0, len(missing), EMBED_BATCH):
+            progress("embedding", start, len(missing))
+            batch = missing[start:start + EMBED_BATCH]
+            vectors[batch] = embedder.embed_passages([chunks[i].passage for i in batch])
+        progress("embedding", len(missing), len(missing))
     return vectors, len(chunks) - len(missing)
 
 

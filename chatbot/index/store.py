@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
-from chatbot.errors import IndexIncompatibleError, IndexNotFoundError
+from chatbot.errors import ChatbotError, IndexIncompatibleError, IndexNotFoundError
 from chatbot.index.manifest import IndexManifest
 
 POINTER = "CURRENT"
@@ -77,6 +78,45 @@ class IndexStore:
             if _owner_is_gone(leftover):
                 shutil.rmtree(leftover, ignore_errors=True)
         return removed
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One complete version as `chatbot index list` and the admin API show it."""
+
+    version: str
+    current: bool
+    manifest: IndexManifest | None
+    problem: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        m = self.manifest
+        return {
+            "version": self.version, "current": self.current,
+            "built_at": m.built_at if m else None,
+            "model_id": m.model_id if m else None,
+            "article_count": m.article_count if m else None,
+            "document_count": m.document_count if m else None,
+            "chunk_count": m.chunk_count if m else None,
+            "languages": dict(m.languages) if m else {},
+            "embedded_chunks": m.embedded_chunks if m else None,
+            "reused_chunks": m.reused_chunks if m else None,
+            "file_errors": len(m.errors) if m else None,
+            "problem": self.problem,
+        }
+
+
+def describe_versions(store: IndexStore) -> list[VersionInfo]:
+    """Every complete version, oldest first, with its manifest (or why it is unreadable)."""
+    current = store.current_version()
+    infos = []
+    for version in store.versions():
+        try:
+            infos.append(VersionInfo(version, version == current,
+                                     read_manifest(store.root / version)))
+        except ChatbotError as exc:  # one unreadable manifest must not hide the others
+            infos.append(VersionInfo(version, version == current, None, str(exc)))
+    return infos
 
 
 def read_manifest(index_dir: Path) -> IndexManifest:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,33 @@ def test_old_versions_are_pruned(write_article, tmp_path: Path) -> None:
     store = IndexStore(tmp_path / "idx")
     assert store.versions() == versions[-2:]
     assert store.current_version() == versions[-1]
+
+
+def test_progress_is_reported_and_staging_exists_while_embedding(  # type: ignore[no-untyped-def]
+        write_article, tmp_path: Path) -> None:
+    make_corpus(write_article)
+    seen: list[tuple[str, int, int]] = []
+    staging_during_embedding: list[list[Path]] = []
+
+    class Watching(FakeEmbedder):
+        def embed_passages(self, texts, *, show_progress=False):  # type: ignore[no-untyped-def]
+            pids = (tmp_path / "idx").glob(".building-*/builder.pid")
+            staging_during_embedding.append(list(pids))
+            return super().embed_passages(texts, show_progress=show_progress)
+
+    build(tmp_path, Watching(), progress=lambda *step: seen.append(step))
+    # A build killed while embedding leaves a directory with a dead pid for prune().
+    assert [len(found) for found in staging_during_embedding] == [1]
+    assert [s[0] for s in seen] == ["loading corpus", "embedding", "embedding", "writing index"]
+    assert seen[2] == ("embedding", 3, 3)
+
+
+def test_prune_removes_an_abandoned_build_but_not_a_live_one(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path / "idx")
+    dead = store.staging_dir()
+    (dead / "builder.pid").write_text("999999999")
+    live = store.staging_dir()
+    (live / "builder.pid").write_text(str(os.getpid()))
+    store.prune(5)
+    assert not dead.exists()
+    assert live.exists()

@@ -1,0 +1,158 @@
+// Editors' page. Same approach as the agents' console: the token lives in
+// sessionStorage and goes out only as a bearer header to this origin; data is
+// rendered with textContent, never as HTML (file names and errors come from disk).
+"use strict";
+
+const TOKEN_KEY = "chatbot-editor-token";
+const LANGUAGES = ["de", "en", "fr", "it", "pl", "tr", "ku"];
+const $ = (selector) => document.querySelector(selector);
+let pollTimer = null;
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) {
+    node.append(child instanceof Node ? child : document.createTextNode(child ?? ""));
+  }
+  return node;
+}
+
+function say(text, ok = false) {
+  const box = $("#message");
+  box.textContent = text;
+  box.className = ok ? "ok" : "";
+}
+
+function token() { return sessionStorage.getItem(TOKEN_KEY); }
+
+async function api(path, options = {}) {
+  const headers = { Accept: "application/json", ...(options.headers || {}) };
+  if (token()) headers.Authorization = `Bearer ${token()}`;
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, {
+    ...options, headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const data = response.headers.get("content-type")?.includes("json")
+    ? await response.json() : null;
+  if (response.status === 401) { sessionStorage.removeItem(TOKEN_KEY); showLogin(); }
+  if (!response.ok) {
+    const detail = data?.detail?.message || (typeof data?.detail === "string"
+      ? data.detail : response.statusText);
+    throw new Error(`${response.status}: ${detail}`);
+  }
+  return data;
+}
+
+function showLogin() { $("#login").hidden = false; $("#session").hidden = true; }
+
+async function showSession() {
+  const me = await api("/api/v1/agent/me");
+  $("#whoami").textContent = `${me.name} (${me.role})`;
+  $("#login").hidden = true;
+  $("#session").hidden = false;
+}
+
+function pairs(target, rows) {
+  target.replaceChildren();
+  for (const [label, value] of rows) {
+    target.append(el("dt", {}, label), el("dd", {}, value == null ? "–" : String(value)));
+  }
+}
+
+function jobRows(job) {
+  if (!job) return [["Status", "noch kein Lauf seit dem Start des Servers"]];
+  const progress = job.total ? `${job.stage} (${job.done}/${job.total})` : job.stage;
+  return [["Auftrag", job.id], ["Status", job.state], ["Schritt", progress],
+    ["gestartet von", job.requested_by], ["begonnen", job.started_at],
+    ["beendet", job.finished_at], ["neue Version", job.version],
+    ["neu berechnet / übernommen",
+      job.embedded_chunks == null ? null : `${job.embedded_chunks} / ${job.reused_chunks}`],
+    ["Fehler", job.error]];
+}
+
+async function loadIndex() {
+  const data = await api("/api/v1/admin/index");
+  const c = data.current;
+  pairs($("#index-summary"), [
+    ["aktuelle Version", data.current_version], ["dieser Server nutzt", data.serving_version],
+    ["erstellt", c?.built_at], ["Artikel", c?.article_count],
+    ["Sprachfassungen", c?.document_count], ["Abschnitte", c?.chunk_count]]);
+  pairs($("#job"), jobRows(data.job));
+  const errors = $("#file-errors");
+  errors.replaceChildren(...data.file_errors.map((e) => el("li", {}, `${e.path}: ${e.reason}`)));
+  if (!data.file_errors.length) errors.append(el("li", {}, "keine"));
+  const body = $("#versions tbody");
+  body.replaceChildren(...data.versions.slice().reverse().map((v) => el("tr", {},
+    el("td", {}, v.version), el("td", {}, v.built_at ?? "–"),
+    el("td", {}, String(v.article_count ?? "–")), el("td", {}, String(v.document_count ?? "–")),
+    el("td", {}, String(v.chunk_count ?? "–")), el("td", {}, String(v.file_errors ?? "–")),
+    el("td", {}, v.current ? "aktuell" : ""))));
+  const running = data.job && (data.job.state === "queued" || data.job.state === "running");
+  $("#reindex-button").disabled = Boolean(running);
+  clearTimeout(pollTimer);
+  if (running) pollTimer = setTimeout(() => refresh(false), 1000);
+}
+
+async function loadTranslations() {
+  const data = await api("/api/v1/admin/translations");
+  const body = $("#translation-table tbody");
+  body.replaceChildren(...data.articles.map((a) => el("tr", {},
+    el("td", {}, a.article_id), el("td", {}, a.department), el("td", {}, a.source_updated ?? "–"),
+    ...LANGUAGES.map((lang) => el("td", {},
+      a.missing.includes(lang) ? "fehlt" : a.stale.includes(lang) ? "veraltet" : "✓")))));
+}
+
+async function refresh(withTranslations = true) {
+  try {
+    await loadIndex();
+    if (withTranslations) await loadTranslations();
+  } catch (error) { say(error.message); }
+}
+
+async function reindex(event) {
+  event.preventDefault();
+  try {
+    const job = await api("/api/v1/admin/reindex", {
+      method: "POST", body: { full: $("#reindex-full").checked } });
+    say(`Indexlauf ${job.id} gestartet.`, true);
+  } catch (error) { say(error.message); }
+  await refresh(false);
+}
+
+async function reload() {
+  try {
+    const result = await api("/api/v1/admin/reload", { method: "POST" });
+    say(result.reloaded ? `Neu geladen: ${result.serving_version}`
+      : `Unverändert: ${result.serving_version}`, true);
+  } catch (error) { say(error.message); }
+  await refresh(false);
+}
+
+async function boot() {
+  if (!token()) { showLogin(); return; }
+  try { await showSession(); } catch (error) { say(error.message); return; }
+  say("");
+  await refresh();
+}
+
+function start() {
+  $("#reindex-form").addEventListener("submit", reindex);
+  $("#reload-button").addEventListener("click", reload);
+  $("#login").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, $("#token").value.trim());
+    $("#token").value = "";
+    await boot();
+  });
+  $("#logout").addEventListener("click", () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showLogin();
+  });
+  boot();
+}
+
+document.addEventListener("DOMContentLoaded", start);

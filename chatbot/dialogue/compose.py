@@ -1,0 +1,63 @@
+"""Replies from the jinja2 templates in `prompts/<lang>/`.
+
+Templates render in a sandbox with StrictUndefined; `Composer` checks at start-up that
+every supported language has every template and that each parses, and fails loudly.
+Article text is inserted verbatim: the templates add only fixed phrases.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from chatbot.dialogue.hotline import HotlineStatus
+from chatbot.errors import ChatbotError
+from chatbot.language import SUPPORTED_LANGUAGES
+
+TEMPLATES = ("answer", "clarify", "escalate", "hotline", "smalltalk", "unsupported")
+SUFFIX = ".md.j2"
+
+
+class PromptsError(ChatbotError):
+    """The prompts directory is incomplete or a template does not parse."""
+
+
+class Composer:
+    def __init__(self, prompts_dir: Path) -> None:
+        if not prompts_dir.is_absolute() and not prompts_dir.is_dir():
+            # Relative to the checkout when not run from its top directory.
+            prompts_dir = Path(__file__).resolve().parents[2] / prompts_dir
+        self.prompts_dir = prompts_dir
+        if not prompts_dir.is_dir():
+            raise PromptsError(f"prompts directory {prompts_dir} does not exist "
+                               "(set CHATBOT_PROMPTS_DIR)")
+        missing = [f"{lang}/{name}{SUFFIX}" for lang in SUPPORTED_LANGUAGES for name in TEMPLATES
+                   if not (prompts_dir / lang / f"{name}{SUFFIX}").is_file()]
+        if missing:
+            raise PromptsError(f"missing templates in {prompts_dir}: {', '.join(missing)}")
+        self.env = SandboxedEnvironment(loader=FileSystemLoader(str(prompts_dir)),
+                                        undefined=StrictUndefined, autoescape=False,
+                                        keep_trailing_newline=False)
+        for lang in SUPPORTED_LANGUAGES:
+            for name in TEMPLATES:
+                try:
+                    self.env.get_template(f"{lang}/{name}{SUFFIX}")
+                except TemplateError as exc:
+                    raise PromptsError(f"{prompts_dir / lang / (name + SUFFIX)}: {exc}") from exc
+
+    def render(self, lang: str, name: str, **context: Any) -> str:
+        return self.env.get_template(f"{lang}/{name}{SUFFIX}").render(**context).strip()
+
+    def hotline(self, lang: str, status: HotlineStatus) -> str:
+        return self.render(lang, "hotline", open=status.open, phone=status.phone,
+                           next_open=_when(status.next_open),
+                           closes_at=status.closes_at.strftime("%H:%M") if status.closes_at
+                           else "")
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%d.%m.%Y, %H:%M")

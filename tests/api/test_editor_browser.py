@@ -1,0 +1,111 @@
+"""The editors' page in Debian's Chromium: log in, see versions and translations, re-index."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from chatbot.config import Settings
+from tests.conftest import FakeClock, FakeEmbedder
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+HOSTILE = '<img src=x onerror="document.title=\'pwned\'">'
+
+
+@pytest.fixture
+def editor_server(write_article: Callable[..., Path], tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """(base URL, editor token) of a real server over a small corpus, fake embedder."""
+    import uvicorn
+
+    from chatbot.api import create_app
+    from chatbot.escalation.users import add_user
+    from chatbot.index import IndexStore, build_index
+    from chatbot.language import LanguageDetector
+    from chatbot.search_service import SearchService
+    from chatbot.storage import Database, upgrade_database
+
+    write_article("reisepass", "de", body="## Antrag\n\nDen Reisepass beantragen Sie im Amt.")
+    write_article("reisepass", "en", title="Passport", body="## Apply\n\nApply in person.")
+    write_article("hund", "de", body="## Hundesteuer\n\nMelden Sie Ihren Hund an.")
+    # A file name an editor might produce, shown in the error list as text only.
+    (tmp_path / "corpus" / "amt" / f"{HOSTILE}.de.md").write_text("kaputt", encoding="utf-8")
+    embedder = FakeEmbedder()
+    build_index(corpus_dir=tmp_path / "corpus", store=IndexStore(tmp_path / "idx"),
+                embedder=embedder)
+    url = f"sqlite:///{tmp_path / 'editor.sqlite3'}"
+    upgrade_database(url)
+    database = Database(url)
+    with database.write_session() as session:
+        token = add_user(session, name="e.redakteur", role="editor", now=FakeClock()())[1]
+    database.dispose()
+    service = SearchService(embedder=embedder, detector=LanguageDetector(),
+                            index_root=tmp_path / "idx")
+    app = create_app(Settings(database_url=url, index_poll_seconds=0, auto_migrate=False,
+                              index_dir=tmp_path / "idx", corpus_dir=tmp_path / "corpus"),
+                     search_service=service, clock=FakeClock())
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}", token
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+def test_an_editor_reindexes_and_sees_translation_status(editor_server: tuple[str, str],
+                                                         tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    base, token = editor_server
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(timezone_id="UTC")
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+
+        page.goto(f"{base}/editor")
+        assert page.locator("#login").is_visible()
+        page.fill("#token", token)
+        page.click("#login button")
+        page.wait_for_selector("#translation-table tbody tr")
+        assert page.text_content("#whoami") == "e.redakteur (editor)"
+        rows = page.locator("#translation-table tbody tr")
+        assert rows.count() == 2
+        assert (rows.nth(0).text_content() or "").startswith("hundamt2026-10-01✓fehlt")
+        assert "✓✓fehlt" in (rows.nth(1).text_content() or "")
+        assert page.locator("#versions tbody tr").count() == 1
+        errors_text = page.text_content("#file-errors") or ""
+        assert HOSTILE in errors_text
+        assert page.locator("#file-errors img").count() == 0
+        assert page.title() != "pwned"
+
+        page.click("#reindex-button")
+        sync_api.expect(page.locator("#message")).to_contain_text("gestartet")
+        sync_api.expect(page.locator("#job")).to_contain_text("succeeded", timeout=30_000)
+        sync_api.expect(page.locator("#versions tbody tr")).to_have_count(2)
+        page.click("#reload-button")
+        sync_api.expect(page.locator("#message")).to_contain_text("Unverändert")
+        page.screenshot(path=str(tmp_path / "editor.png"), full_page=True)
+
+        page.click("#logout")
+        assert page.locator("#login").is_visible()
+        browser.close()
+    assert errors == []

@@ -1,0 +1,137 @@
+"""The chat dialogue with the real model and the real corpus index."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatbot.dialogue.compose import Composer
+from chatbot.dialogue.hotline import Hotline
+from chatbot.dialogue.policy import ReplyType
+from chatbot.dialogue.service import ChatReply, ChatService
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+# Saturday 10 October 2026, 11:00 in Berlin: the hotline is closed.
+SATURDAY = datetime(2026, 10, 10, 9, 0, tzinfo=UTC)
+
+CITIZENSHIP_QUESTIONS = {
+    "de": "Was kostet die Einbürgerung für mich und meine zwei Kinder und darf ich meinen "
+          "alten Pass behalten?",
+    "en": "how do i become a german citizen",
+    "fr": "comment devenir allemand, il faut combien d'annees ?",
+    "it": "come si richiede la cittadinanza tedesca",
+    "pl": "jak dostać niemieckie obywatelstwo",
+    "tr": "Alman vatandaşlığına nasıl geçerim",
+    "ku": "ez çawa dibim hemwelatiyê alman?",
+}
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> Iterator[Any]:
+    from chatbot.storage import Database, upgrade_database
+
+    url = f"sqlite:///{tmp_path / 'chat.sqlite3'}"
+    upgrade_database(url)
+    database = Database(url)
+    with database.write_session() as session:
+        yield session
+    database.dispose()
+
+
+@pytest.fixture
+def chat(search_service: Any) -> ChatService:
+    return ChatService(search_service, Composer(REPO / "prompts"), Hotline())
+
+
+def say(chat: ChatService, session: Any, message: str, conversation_id: str | None = None,
+        lang: str | None = None) -> ChatReply:
+    return chat.reply(session, message=message, conversation_id=conversation_id, lang=lang,
+                      now=SATURDAY, url_for=lambda a, lang_: f"https://x/{a}?lang={lang_}")
+
+
+@pytest.mark.parametrize("lang", sorted(CITIZENSHIP_QUESTIONS))
+def test_answer_in_each_language(chat: ChatService, session: Any, search_service: Any,
+                                 lang: str) -> None:
+    reply = say(chat, session, CITIZENSHIP_QUESTIONS[lang])
+    assert reply.language.code == lang
+    assert reply.type is ReplyType.ANSWER, reply.text
+    assert [s.article_id for s in reply.sources] == ["einbuergerung"]
+    version = search_service.index.article_versions("einbuergerung")[lang]
+    assert reply.sources[0].title == version.title
+    assert version.title in reply.text
+    assert "lang=" + lang in reply.sources[0].url
+    # the quoted section is from this language version of the article, verbatim
+    section = reply.text.split("\n\n", 1)[1].rsplit("\n\n", 1)[0]
+    assert section.strip()[:60] in version.body
+
+
+def test_kurmanji_never_answered_in_turkish(chat: ChatService, session: Any,
+                                            search_service: Any) -> None:
+    for question in ("nasnama min xilas bûye ez çawa ya nû çêkim",
+                     "ez nû hatime vî bajarî, divê ez di çend rojan de xwe qeyd bikim?"):
+        reply = say(chat, session, question)
+        assert reply.language.code == "ku"
+        for source in reply.sources:
+            version = search_service.index.article_versions(source.article_id)["ku"]
+            assert source.title == version.title
+
+
+def test_football_escalates_with_ticket_and_hotline(chat: ChatService, session: Any) -> None:
+    reply = say(chat, session, "Who won the football world cup in 2014?")
+    assert reply.type is ReplyType.ESCALATE
+    kinds = [a["kind"] for a in reply.actions]
+    assert "ticket" in kinds
+    assert "hotline" in kinds
+    assert reply.hotline is not None
+    assert not reply.hotline.open
+    assert "02151 86-0" in reply.text
+    assert "12.10.2026, 08:00" in reply.text
+
+
+def test_human_request_escalates(chat: ChatService, session: Any) -> None:
+    reply = say(chat, session, "Ich möchte mit einem Menschen sprechen")
+    assert reply.type is ReplyType.ESCALATE
+    assert reply.language.code == "de"
+    assert {"ticket", "hotline"} <= {a["kind"] for a in reply.actions}
+
+
+@pytest.mark.parametrize("message", ["مرحبا، كيف يمكنني تجديد جواز سفري؟",
+                                     "Добрий день, як мені отримати новий паспорт?"])
+def test_unsupported_language(chat: ChatService, session: Any, message: str) -> None:
+    reply = say(chat, session, message)
+    assert reply.type is ReplyType.UNSUPPORTED
+    assert "Leider" in reply.text
+    assert "Sorry" in reply.text
+    assert {"hotline", "appointment"} <= {a["kind"] for a in reply.actions}
+
+
+def test_follow_up_uses_previous_topic(chat: ChatService, session: Any) -> None:
+    first = say(chat, session, "Ich brauche einen neuen Reisepass, wie beantrage ich den?")
+    assert first.sources[0].article_id == "reisepass-beantragen"
+    follow = say(chat, session, "Was kostet das?", first.conversation_id)
+    assert follow.type is ReplyType.ANSWER, follow.text
+    assert follow.sources[0].article_id == "reisepass-beantragen"
+    assert follow.turn == 2
+
+
+def test_language_sticks_for_short_messages(chat: ChatService, session: Any) -> None:
+    first = say(chat, session, "Comment demander un nouveau passeport ?")
+    second = say(chat, session, "merci", first.conversation_id)
+    assert second.language.code == "fr"
+    assert second.type is ReplyType.ANSWER
+    assert not second.sources
+
+
+@pytest.mark.parametrize("message", ["Hallo", "Thank you!", "Merhaba", "Spas", "Dziękuję",
+                                     "Au revoir", "Grazie mille"])
+def test_small_talk_without_retrieval(chat: ChatService, session: Any, message: str) -> None:
+    reply = say(chat, session, message)
+    assert reply.type is ReplyType.ANSWER
+    assert reply.sources == []
+    assert reply.text
