@@ -21,7 +21,8 @@ from chatbot.storage.models import TICKET_STATUSES
 router = APIRouter(prefix="/console", include_in_schema=False)
 _API_DIR = Path(__file__).parent.parent
 templates = Jinja2Templates(directory=str(_API_DIR / "templates"))
-_ASSETS = {"console.js": "text/javascript", "console.css": "text/css"}
+_ASSETS = {"console.js": "text/javascript", "staff.js": "text/javascript",
+           "console.css": "text/css"}
 _OPEN_STATUSES = ("open", "in_progress", "waiting_for_citizen")
 
 # The token sits in sessionStorage: no script but our own may run on these pages.

@@ -1,51 +1,7 @@
-// Agents' console. The token lives in sessionStorage (gone when the tab closes) and
-// goes out only as a bearer header to this origin. Data is rendered with
-// textContent, never as HTML: tickets contain whatever citizens typed.
+// Agents' console; el(), say(), token() and api() come from staff.js.
 "use strict";
 
 const TOKEN_KEY = "chatbot-agent-token";
-const $ = (selector) => document.querySelector(selector);
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else node.setAttribute(key, value);
-  }
-  for (const child of children) {
-    node.append(child instanceof Node ? child : document.createTextNode(child ?? ""));
-  }
-  return node;
-}
-
-function say(text, ok = false) {
-  const box = $("#message");
-  box.textContent = text;
-  box.className = ok ? "ok" : "";
-}
-
-function token() { return sessionStorage.getItem(TOKEN_KEY); }
-
-async function api(path, options = {}) {
-  const headers = { Accept: "application/json", ...(options.headers || {}) };
-  if (token()) headers.Authorization = `Bearer ${token()}`;
-  if (options.body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, {
-    ...options, headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const data = response.headers.get("content-type")?.includes("json")
-    ? await response.json() : null;
-  if (response.status === 401) { sessionStorage.removeItem(TOKEN_KEY); showLogin(); }
-  if (!response.ok) {
-    const detail = Array.isArray(data?.detail)
-      ? data.detail.map((d) => `${(d.loc || []).join(".")}: ${d.msg}`).join("; ")
-      : data?.detail || response.statusText;
-    throw new Error(`${response.status}: ${detail}`);
-  }
-  return data;
-}
-
 function showLogin() { $("#login").hidden = false; $("#session").hidden = true; }
 
 async function showSession() {

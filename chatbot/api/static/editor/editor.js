@@ -1,51 +1,9 @@
-// Editors' page. Same approach as the agents' console: the token lives in
-// sessionStorage and goes out only as a bearer header to this origin; data is
-// rendered with textContent, never as HTML (file names and errors come from disk).
+// Editors' page; el(), say(), token() and api() come from the console's staff.js.
 "use strict";
 
 const TOKEN_KEY = "chatbot-editor-token";
 const LANGUAGES = ["de", "en", "fr", "it", "pl", "tr", "ku"];
-const $ = (selector) => document.querySelector(selector);
 let pollTimer = null;
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else node.setAttribute(key, value);
-  }
-  for (const child of children) {
-    node.append(child instanceof Node ? child : document.createTextNode(child ?? ""));
-  }
-  return node;
-}
-
-function say(text, ok = false) {
-  const box = $("#message");
-  box.textContent = text;
-  box.className = ok ? "ok" : "";
-}
-
-function token() { return sessionStorage.getItem(TOKEN_KEY); }
-
-async function api(path, options = {}) {
-  const headers = { Accept: "application/json", ...(options.headers || {}) };
-  if (token()) headers.Authorization = `Bearer ${token()}`;
-  if (options.body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, {
-    ...options, headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const data = response.headers.get("content-type")?.includes("json")
-    ? await response.json() : null;
-  if (response.status === 401) { sessionStorage.removeItem(TOKEN_KEY); showLogin(); }
-  if (!response.ok) {
-    const detail = data?.detail?.message || (typeof data?.detail === "string"
-      ? data.detail : response.statusText);
-    throw new Error(`${response.status}: ${detail}`);
-  }
-  return data;
-}
 
 function showLogin() { $("#login").hidden = false; $("#session").hidden = true; }
 
