@@ -77,6 +77,8 @@ def test_kurmanji_never_answered_in_turkish(chat: ChatService, session: Any,
                      "ez nû hatime vî bajarî, divê ez di çend rojan de xwe qeyd bikim?"):
         reply = say(chat, session, question)
         assert reply.language.code == "ku"
+        # Whatever the reply type, its text is Kurmanji (template and quoted article).
+        assert search_service.detector.detect(reply.text).code == "ku", reply.text
         for source in reply.sources:
             version = search_service.index.article_versions(source.article_id)["ku"]
             assert source.title == version.title
