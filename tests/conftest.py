@@ -6,6 +6,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -20,6 +24,14 @@ from chatbot.embedding.base import Vectors
 REPO = Path(__file__).resolve().parent.parent
 CORPUS_DIR = REPO / "knowledge_corpus"
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+# Debian's Chromium for browser tests; Playwright never downloads a browser here.
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Without the background-networking flags Chromium keeps dialling Google's hosts,
+# which this offline machine refuses.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -291,3 +303,26 @@ def make_user(database, clock: FakeClock) -> Callable[..., str]:  # type: ignore
             return add_user(session, name=name, role=role, now=clock())[1]
 
     return make
+
+
+@contextmanager
+def serve_in_thread(app: object) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free loopback port; yields its base URL."""
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,  # type: ignore[arg-type]
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

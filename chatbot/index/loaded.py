@@ -75,11 +75,13 @@ class LoadedIndex:
             for row, line in enumerate(_lines(path / CHUNKS_FILE))
         ]
         self.articles: dict[tuple[str, str], StoredArticle] = {}
+        self._versions: dict[str, dict[str, StoredArticle]] = {}
         for line in _lines(path / ARTICLES_FILE):
             record = json.loads(line)
             record["keywords"] = tuple(record["keywords"])
             article = StoredArticle(**record)
             self.articles[(article.id, article.lang)] = article
+            self._versions.setdefault(article.id, {})[article.lang] = article
         self.lexical = lexical_index.load(path)
         self.chunk_langs = np.array([c.lang for c in self.chunks])
         self.chunk_docs = np.array([f"{c.article_id}\x1f{c.lang}" for c in self.chunks])
@@ -123,7 +125,7 @@ class LoadedIndex:
         return out
 
     def article_versions(self, article_id: str) -> dict[str, StoredArticle]:
-        return {lang: a for (aid, lang), a in self.articles.items() if aid == article_id}
+        return dict(self._versions.get(article_id, {}))
 
 
 _CHUNK_FIELDS = {"article_id", "lang", "position", "heading", "text", "passage"}

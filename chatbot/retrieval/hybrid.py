@@ -67,11 +67,17 @@ class HybridRetriever:
     def candidates(
         self, query: str, query_vector: npt.NDArray[np.float32], *, query_lang: str | None
     ) -> CandidateSet:
+        return self._score(query, query_vector, query_lang)[0]
+
+    def _score(
+        self, query: str, query_vector: npt.NDArray[np.float32], query_lang: str | None
+    ) -> tuple[CandidateSet, npt.NDArray[np.float32]]:
+        """Candidate features, and the raw cosine of every chunk (to pick sections)."""
         index = self.index
         dense = index.dense_scores(query_vector)
         lex_same = index.lexical_scores(query, query_lang) if query_lang else np.zeros_like(dense)
         lex_all = index.lexical_scores(query, None)
-        return document_features(
+        candidates = document_features(
             chunk_docs=index.chunk_docs,
             dense=dense,
             centred=index.centred_scores(query_vector, query_lang),
@@ -79,6 +85,7 @@ class HybridRetriever:
             lex_all=lex_all,
             query_lang=query_lang,
         )
+        return candidates, dense
 
     def search_embedded(
         self,
@@ -91,8 +98,7 @@ class HybridRetriever:
         prefer_lang: str | None = None,
     ) -> list[ArticleHit]:
         index = self.index
-        candidates = self.candidates(query, query_vector, query_lang=query_lang)
-        dense = index.dense_scores(query_vector)
+        candidates, dense = self._score(query, query_vector, query_lang)
         ranker = {SearchMode.HYBRID: self.ranker, SearchMode.DENSE: DENSE_ONLY,
                   SearchMode.LEXICAL: LEXICAL_ONLY}[mode]
         probabilities = ranker.probabilities(ranker.scores(candidates.features))

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,11 +11,10 @@ from chatbot.api import create_app
 from chatbot.config import Settings
 from chatbot.escalation.users import add_user
 from chatbot.storage import Database
-from tests.conftest import FakeClock
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, FakeClock, serve_in_thread
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOSTILE = '<img src=x onerror="document.title=\'pwned\'">'
 
 
@@ -27,24 +22,11 @@ HOSTILE = '<img src=x onerror="document.title=\'pwned\'">'
 def console_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """(base URL, agent token) of a real server on 127.0.0.1 with two tickets."""
     import httpx
-    import uvicorn
 
     url = f"sqlite:///{tmp_path / 'console.sqlite3'}"
     app = create_app(Settings(database_url=url, load_search=False, index_poll_seconds=0,
                               index_dir=tmp_path / "indexes"), clock=FakeClock())
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.05)
-        base = f"http://127.0.0.1:{port}"
+    with serve_in_thread(app) as base:
         for message, transcript in (("Reisepass verloren", "Hilfe " + HOSTILE),
                                     ("Wohngeld-Antrag", "Frage")):
             httpx.post(f"{base}/api/v1/tickets", json={
@@ -58,9 +40,6 @@ def console_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
             token = add_user(session, name="a.schmidt", role="agent", now=FakeClock()())[1]
         database.dispose()
         yield base, token
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
@@ -69,8 +48,7 @@ def test_an_agent_logs_in_and_works_a_ticket(console_server: tuple[str, str],
     sync_api = pytest.importorskip("playwright.sync_api")
     base, token = console_server
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                             args=["--no-sandbox"])
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(timezone_id="UTC")
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))

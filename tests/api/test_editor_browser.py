@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from chatbot.config import Settings
-from tests.conftest import FakeClock, FakeEmbedder
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, FakeClock, FakeEmbedder, serve_in_thread
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOSTILE = '<img src=x onerror="document.title=\'pwned\'">'
 
 
 @pytest.fixture
 def editor_server(write_article: Callable[..., Path], tmp_path: Path) -> Iterator[tuple[str, str]]:
     """(base URL, editor token) of a real server over a small corpus, fake embedder."""
-    import uvicorn
-
     from chatbot.api import create_app
     from chatbot.escalation.users import add_user
     from chatbot.index import IndexStore, build_index
@@ -51,22 +44,8 @@ def editor_server(write_article: Callable[..., Path], tmp_path: Path) -> Iterato
     app = create_app(Settings(database_url=url, index_poll_seconds=0, auto_migrate=False,
                               index_dir=tmp_path / "idx", corpus_dir=tmp_path / "corpus"),
                      search_service=service, clock=FakeClock())
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}", token
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_in_thread(app) as base:
+        yield base, token
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
@@ -75,7 +54,7 @@ def test_an_editor_reindexes_and_sees_translation_status(editor_server: tuple[st
     sync_api = pytest.importorskip("playwright.sync_api")
     base, token = editor_server
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(timezone_id="UTC")
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))

@@ -2,7 +2,6 @@
 "use strict";
 
 const TOKEN_KEY = "chatbot-agent-token";
-function showLogin() { $("#login").hidden = false; $("#session").hidden = true; }
 
 async function showSession() {
   const me = await api("/api/v1/agent/me");
@@ -142,16 +141,7 @@ async function start() {
     $("#reply-form").addEventListener("submit", (e) => submitTicketForm(e, "replies",
       { text: e.target.text.value }, "Antwort gespeichert."));
   }
-  $("#login").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    sessionStorage.setItem(TOKEN_KEY, $("#token").value.trim());
-    $("#token").value = "";
-    await boot();
-  });
-  $("#logout").addEventListener("click", () => {
-    sessionStorage.removeItem(TOKEN_KEY);
-    showLogin();
-  });
+  bindLogin(boot);
   await boot();
 }
 
