@@ -2,6 +2,7 @@
 "use strict";
 
 const TOKEN_KEY = "chatbot-agent-token";
+function showLogin() { $("#login").hidden = false; $("#session").hidden = true; }
 
 async function showSession() {
   const me = await api("/api/v1/agent/me");
@@ -141,7 +142,16 @@ async function start() {
     $("#reply-form").addEventListener("submit", (e) => submitTicketForm(e, "replies",
       { text: e.target.text.value }, "Antwort gespeichert."));
   }
-  bindLogin(boot);
+  $("#login").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, $("#token").value.trim());
+    $("#token").value = "";
+    await boot();
+  });
+  $("#logout").addEventListener("click", () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showLogin();
+  });
   await boot();
 }
 

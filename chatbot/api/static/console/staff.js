@@ -2,7 +2,7 @@
 // sessionStorage (gone when the tab closes) and goes out only as a bearer header to
 // this origin. Data is rendered with textContent, never as HTML: it contains what
 // citizens typed and file names from disk. Each page sets TOKEN_KEY and defines
-// boot(), which bindLogin() calls after a login.
+// showLogin() before using api().
 "use strict";
 
 const $ = (selector) => document.querySelector(selector);
@@ -46,20 +46,4 @@ async function api(path, options = {}) {
     throw new Error(`${response.status}: ${detail}`);
   }
   return data;
-}
-
-function showLogin() { $("#login").hidden = false; $("#session").hidden = true; }
-
-// The login form stores the token and calls the page's boot(); logout forgets it.
-function bindLogin(boot) {
-  $("#login").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    sessionStorage.setItem(TOKEN_KEY, $("#token").value.trim());
-    $("#token").value = "";
-    await boot();
-  });
-  $("#logout").addEventListener("click", () => {
-    sessionStorage.removeItem(TOKEN_KEY);
-    showLogin();
-  });
 }

@@ -5,6 +5,7 @@ const TOKEN_KEY = "chatbot-editor-token";
 const LANGUAGES = ["de", "en", "fr", "it", "pl", "tr", "ku"];
 let pollTimer = null;
 
+function showLogin() { $("#login").hidden = false; $("#session").hidden = true; }
 
 async function showSession() {
   const me = await api("/api/v1/agent/me");
@@ -99,7 +100,16 @@ async function boot() {
 function start() {
   $("#reindex-form").addEventListener("submit", reindex);
   $("#reload-button").addEventListener("click", reload);
-  bindLogin(boot);
+  $("#login").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, $("#token").value.trim());
+    $("#token").value = "";
+    await boot();
+  });
+  $("#logout").addEventListener("click", () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showLogin();
+  });
   boot();
 }
 
