@@ -30,7 +30,15 @@ index: install
 run: index
 	$(BIN)/chatbot serve --host $(HOST) --port $(PORT)
 
-test: install
+# axe-core (npm) is injected into the page by the widget's accessibility tests; the
+# service itself never needs Node.
+WIDGET_TEST_TOOLS := tests/web_widget/node_modules/axe-core/axe.min.js
+
+$(WIDGET_TEST_TOOLS): tests/web_widget/package.json tests/web_widget/package-lock.json
+	npm ci --prefix tests/web_widget --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: install $(WIDGET_TEST_TOOLS)
 	$(BIN)/ruff check chatbot tests
 	$(BIN)/mypy
 	$(BIN)/pytest

@@ -418,6 +418,43 @@ def corpus_status(
         typer.echo(f"skipped {issue}", err=True)
 
 
+@corpus_app.command("gaps")
+@domain_errors
+def corpus_gaps(
+    days: Annotated[int | None, typer.Option(min=1, help="Only the last N days")] = None,
+    lang: Annotated[str | None, typer.Option(help="Only this language code")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Most clusters shown")] = 100,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout (for spreadsheets)")]
+    = False,
+) -> None:
+    """Content gaps: escalated or down-rated chat questions, clustered, most asked first."""
+    from chatbot.editorial.content_gaps import content_gap_report
+    from chatbot.editorial.csv_export import gaps_csv
+    from chatbot.escalation.clock import utc_now
+    from chatbot.search_service import SearchService
+
+    settings = _settings()
+    database = _database(settings)
+    try:
+        search = SearchService.from_settings(settings)
+        with database.session() as session:
+            report = content_gap_report(session, now=utc_now(), days=days, language=lang,
+                                        search=search, limit=limit)
+    finally:
+        database.dispose()
+    if as_csv:
+        typer.echo(gaps_csv(report.gaps), nl=False)
+        return
+    window = f"last {days} days" if days else "all stored conversations"
+    typer.echo(f"{report.questions} question(s) in {report.clusters} cluster(s), {window}")
+    typer.echo("count lang dept                 esc neg uns  question -> nearest article")
+    for gap in report.gaps:
+        nearest = f" -> {gap.nearest_article.article_id}" if gap.nearest_article else ""
+        typer.echo(f"{gap.count:>5} {gap.language:<4} {gap.department[:20]:<20} "
+                   f"{gap.escalated:>3} {gap.negative_feedback:>3} "
+                   f"{gap.unsupported_language:>3}  {gap.representative}{nearest}")
+
+
 def main() -> None:
     app()
 

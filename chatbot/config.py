@@ -7,6 +7,7 @@ at start-up with the variable's name rather than at the first request.
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -77,6 +78,19 @@ class Settings(BaseSettings):
         description='Opening hours per weekday, Europe/Berlin; JSON in the environment, e.g. '
                     '{"mon": "08:00-17:00", "fri": "08:00-13:00"}; days left out are closed')
 
+    # The citizens' widget (web_widget/, served at /widget.js).
+    widget_dir: Path = Field(default=Path("web_widget"),
+                             description="Widget sources: widget.js, widget.css, i18n/*.json")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Origins of the city pages that embed the widget; JSON in the '
+                    'environment, e.g. ["https://www.example-stadt.de"]. Same-origin pages '
+                    'need no entry; nothing else may call the API from a browser')
+    privacy_url: str = Field(
+        default="/datenschutz", min_length=1, max_length=500,
+        description="Privacy notice linked from the widget's consent checkboxes; a path on "
+                    "this service or an absolute URL on the city's site")
+
     @field_validator("hotline_hours")
     @classmethod
     def _valid_hours(cls, value: dict[str, str]) -> dict[str, str]:
@@ -84,6 +98,18 @@ class Settings(BaseSettings):
 
         parse_hours(value)  # raises ValueError naming the bad day or range
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _valid_origins(cls, value: list[str]) -> list[str]:
+        origins = []
+        for origin in value:
+            cleaned = origin.strip().rstrip("/")
+            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?", cleaned):
+                raise ValueError(f"{origin!r} is not an origin like https://www.example.de "
+                                 "(scheme and host, no path, no wildcard)")
+            origins.append(cleaned)
+        return origins
 
     @field_validator("embedding_model")
     @classmethod

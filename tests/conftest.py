@@ -305,14 +305,20 @@ def make_user(database, clock: FakeClock) -> Callable[..., str]:  # type: ignore
     return make
 
 
-@contextmanager
-def serve_in_thread(app: object) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn on a free loopback port; yields its base URL."""
-    import uvicorn
-
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@contextmanager
+def serve_in_thread(app: object, port: int | None = None) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on loopback (a free port unless given); yields its
+    base URL."""
+    import uvicorn
+
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,  # type: ignore[arg-type]
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from chatbot import __version__
@@ -16,6 +17,8 @@ from chatbot.api.metrics import Metrics
 from chatbot.api.routes import admin, articles, editor, health, search
 from chatbot.api.routes import chat as chat_routes
 from chatbot.api.routes import hotline as hotline_routes
+from chatbot.api.routes import widget as widget_routes
+from chatbot.api.widget_bundle import build_widget_bundle
 from chatbot.config import Settings, get_settings
 from chatbot.dialogue.compose import Composer
 from chatbot.dialogue.hotline import Hotline, parse_hours
@@ -78,6 +81,18 @@ def create_app(settings: Settings | None = None, *, search_service: SearchServic
     # Editors' admin API and page (re-index, versions, translation status).
     app.include_router(admin.router)
     app.include_router(editor.router)
+    # Citizens' widget: bundled once here, so broken sources stop `chatbot serve` at once.
+    app.state.widget = build_widget_bundle(settings.widget_dir,
+                                           privacy_url=settings.privacy_url)
+    app.include_router(widget_routes.router)
+    if settings.cors_origins:
+        # Only the city's own pages may call the API from a browser. No credentials and
+        # no Authorization header: staff endpoints stay unreachable cross-origin.
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Content-Type", "Idempotency-Key",
+                                          "X-Access-Token"],
+                           expose_headers=["Location"], max_age=600)
 
     @app.middleware("http")
     async def count_requests(request: Request,

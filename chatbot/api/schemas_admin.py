@@ -1,7 +1,9 @@
-"""Response bodies of the editors' admin API (index versions, re-index jobs, translations)."""
+"""Response bodies of the editors' admin API (index versions, re-index jobs, translations,
+content gaps)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -80,3 +82,43 @@ class TranslationsPublic(BaseModel):
     languages: list[str]
     articles: list[TranslationStatusPublic]
     file_errors: list[FileErrorPublic] = Field(description="corpus files that do not load")
+
+
+class NearestArticlePublic(BaseModel):
+    article_id: str
+    lang: str
+    title: str
+    score: float = Field(description="the search's confidence that it answers the question")
+
+
+class ContentGapPublic(BaseModel):
+    language: str = Field(description="the question's language; also unsupported ones "
+                                      "(e.g. ar), 'unknown' if not recorded")
+    department: str = Field(description="department of the article the chat offered, "
+                                        "or 'unknown'")
+    count: int = Field(description="questions in this cluster (every time asked)")
+    representative: str = Field(description="the question closest to the cluster's centre")
+    examples: list[str] = Field(description="distinct questions, closest to the centre first")
+    escalated: int = Field(description="questions the chat handed to a person")
+    negative_feedback: int = Field(description="questions whose reply was rated unhelpful")
+    unsupported_language: int = Field(description="questions in a language the chat does "
+                                                  "not support (a language gap)")
+    offered_articles: list[str] = Field(description="articles the chat answered with or "
+                                                    "escalated about, most frequent first")
+    first_seen: datetime
+    last_seen: datetime
+    nearest_article: NearestArticlePublic | None = Field(
+        description="top search hit for the representative question, if search is loaded")
+
+
+class ContentGapsPublic(BaseModel):
+    since: datetime | None = Field(description="start of the window; null: all stored")
+    language: str | None
+    questions: int = Field(description="gap questions in the window")
+    clusters: int = Field(description="clusters found; `gaps` lists the first `limit`")
+    similarity: Literal["embeddings", "exact"] = Field(
+        description="clustered by embedding similarity, or (search not loaded) by "
+                    "identical normalised text")
+    threshold: float | None = Field(description="cosine similarity to every member "
+                                                "needed to join a cluster")
+    gaps: list[ContentGapPublic] = Field(description="most asked first")

@@ -79,6 +79,10 @@ class ContactPublic(BaseModel):
     phone: str | None
 
 
+class TicketContactPublic(ContactPublic):
+    name: str | None
+
+
 class TranscriptLineCreate(_Strict):
     role: Literal["citizen", "assistant"]
     text: str = Field(max_length=MAX_TRANSCRIPT_LINE_CHARS)
@@ -91,6 +95,8 @@ class TicketCreate(_Strict):
     department: str | None = Field(default=None, max_length=64,
                                    description="Queue; default `allgemein`",
                                    examples=["buergerservice"])
+    name: str | None = Field(default=None, max_length=MAX_NAME_CHARS,
+                             description="How to address the citizen; optional")
     contact: TicketContactCreate
     preferred_language: str = Field(default="de", examples=["de", "en", "tr"])
     consent: bool = Field(description="Explicit consent to store the data; must be true")
@@ -105,6 +111,12 @@ class TicketCreate(_Strict):
     _message = field_validator("message")(_not_blank)
     _consent = field_validator("consent")(_consent_given)
     _language = field_validator("preferred_language")(validate_lang)
+
+    @field_validator("name")
+    @classmethod
+    def _optional_name(cls, value: str | None) -> str | None:
+        # A blank optional field from a form means "not given".
+        return value.strip() or None if value is not None else None
 
     @field_validator("detected_language")
     @classmethod
@@ -181,7 +193,7 @@ class TranscriptLinePublic(BaseModel):
 
 class TicketAgent(TicketSummaryAgent):
     message: str
-    contact: ContactPublic
+    contact: TicketContactPublic
     conversation_id: str | None
     transcript: list[TranscriptLinePublic] | None
     closed_at: datetime | None

@@ -13,6 +13,7 @@ from chatbot.api.schemas_escalation import (
     ReplyPublic,
     StatusChangePublic,
     TicketAgent,
+    TicketContactPublic,
     TicketEventAgent,
     TicketPublic,
     TicketSummaryAgent,
@@ -63,7 +64,8 @@ def ticket_agent(ticket: Ticket, now: datetime) -> TicketAgent:
     return TicketAgent(
         **summary.model_dump(),
         message=ticket.message,
-        contact=ContactPublic(email=ticket.contact_email, phone=ticket.contact_phone),
+        contact=TicketContactPublic(email=ticket.contact_email, phone=ticket.contact_phone,
+                                    name=ticket.contact_name),
         conversation_id=ticket.conversation_id,
         transcript=[TranscriptLinePublic(role=str(line.get("role", "")),
                                          text=str(line.get("text", "")))

@@ -55,8 +55,27 @@ class Composer:
     def hotline(self, lang: str, status: HotlineStatus) -> str:
         return self.render(lang, "hotline", open=status.open, phone=status.phone,
                            next_open=_when(status.next_open),
+                           next_open_day=NEXT_OPEN_DAY[lang][status.next_open.weekday()],
+                           next_open_date=status.next_open.strftime("%d.%m.%Y"),
+                           next_open_time=status.next_open.strftime("%H:%M"),
                            closes_at=status.closes_at.strftime("%H:%M") if status.closes_at
                            else "")
+
+
+# Monday first, in the grammatical form each language's hotline template needs
+# ("ab Montag", "w poniedziałek", "roja Duşemê"): citizens read "opens Monday",
+# not a bare date.
+NEXT_OPEN_DAY: dict[str, tuple[str, ...]] = {
+    "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
+    "it": ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"),
+    "pl": ("w poniedziałek", "we wtorek", "w środę", "w czwartek", "w piątek", "w sobotę",
+           "w niedzielę"),
+    "tr": ("Pazartesi", "Salı", "Çarşamba", "Perşembe", "Cuma", "Cumartesi", "Pazar"),
+    "ku": ("roja Duşemê", "roja Sêşemê", "roja Çarşemê", "roja Pêncşemê", "roja Înê",
+           "roja Şemiyê", "roja Yekşemê"),
+}
 
 
 def _when(moment: datetime) -> str:

@@ -7,19 +7,22 @@ from chatbot.dialogue.intents import normalise
 SHORT_WORDS = 5
 """A message of at most this many words is treated as a possible follow-up."""
 
+# Words that point back to the previous topic even in a longer message. Articles and
+# prepositions that look like pronouns in another language ("das Wetter", "la carte",
+# "de", "a") are left out: a long new question must not inherit the old topic.
 _REFERS_BACK = frozenset({
-    "das", "dies", "dafur", "dazu", "davon", "dort", "da", "es", "und", "auch",
-    "that", "this", "it", "there", "for", "also", "and",
-    "ca", "cela", "le", "la", "y", "en", "aussi", "et",
-    "questo", "quello", "lo", "ci", "anche",
-    "to", "tego", "tym", "tam", "tez", "a",
-    "bu", "bunun", "onun", "orada", "icin", "de", "ev", "wê", "we", "vê", "ve", "ji", "jî", "ji bo",
+    "dies", "dafur", "dazu", "davon", "dort", "darauf", "dabei", "auch",
+    "that", "this", "it", "there", "also",
+    "cela", "ca", "aussi",
+    "questo", "quello", "anche",
+    "tego", "tym", "tam", "tez",
+    "bunun", "onun", "orada", "wê", "vê", "jî",
 })
 
 
 def refers_back(message: str) -> bool:
     words = normalise(message).split()
-    return len(words) <= SHORT_WORDS or any(w in _REFERS_BACK for w in words[:3])
+    return len(words) <= SHORT_WORDS or any(w in _REFERS_BACK for w in words)
 
 
 def retrieval_query(message: str, previous_question: str | None,

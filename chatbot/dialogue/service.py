@@ -54,6 +54,9 @@ class ChatReply:
     actions: list[dict[str, Any]] = field(default_factory=list)
     choices: list[Source] = field(default_factory=list)
     hotline: HotlineStatus | None = None
+    topic: ArticleHit | None = None
+    """The article the reply is about (the answer, the first choice, the escalation
+    topic); stored with the reply for the editors' content-gap report."""
 
 
 def validate_message(message: str) -> str:
@@ -111,10 +114,15 @@ class ChatService:
         language = self.language(text, lang=lang, previous=previous_lang)
         reply = self._compose(text, language, history, now, url_for)
         stored_lang = language.code if language.supported else None
+        topic: ArticleHit | None = reply.get("topic")
         record_message(session, conversation_id=conversation_id, role="citizen", text=text,
-                       language=stored_lang, now=now)
+                       language=stored_lang, detected_language=language.code, now=now)
         record_message(session, conversation_id=conversation_id, role="assistant",
-                       text=reply["text"], language=stored_lang, now=now)
+                       text=reply["text"], language=stored_lang, now=now,
+                       reply_type=reply["type"].value,
+                       article_id=topic.article_id if topic else None,
+                       department=topic.department if topic else None,
+                       confidence=float(reply["confidence"]))
         return ChatReply(conversation_id=conversation_id, language=language,
                          turn=len(history) + 1, **reply)
 
@@ -145,7 +153,7 @@ class ChatService:
             choices = [_source(h, url_for) for h in decision.hits]
             return {"type": ReplyType.CLARIFY, "confidence": decision.confidence,
                     "text": self.composer.render(code, "clarify", choices=choices),
-                    "sources": choices, "choices": choices}
+                    "sources": choices, "choices": choices, "topic": decision.hits[0]}
         topic = decision.hits[0] if decision.hits and decision.confidence >= CLARIFY_MIN else None
         return self._escalate(code, topic, status, human=False, url_for=url_for,
                               confidence=decision.confidence)
@@ -159,7 +167,7 @@ class ChatService:
         text = self.composer.render(code, "answer", title=hit.title, section=section,
                                     url=source.url, fallback=fallback)
         return {"type": ReplyType.ANSWER, "confidence": decision.confidence, "text": text,
-                "sources": [source]}
+                "sources": [source], "topic": hit}
 
     def _german_text(self, hit: ArticleHit) -> str | None:
         index = self.search.index
@@ -177,7 +185,7 @@ class ChatService:
             hotline=self.composer.hotline(code, status))
         return {"type": ReplyType.ESCALATE, "confidence": confidence, "text": text,
                 "sources": [_source(topic, url_for)] if topic else [], "actions": actions,
-                "hotline": status}
+                "hotline": status, "topic": topic}
 
     @staticmethod
     def _escalation_actions(topic: ArticleHit | None, status: HotlineStatus

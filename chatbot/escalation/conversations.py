@@ -1,6 +1,7 @@
 """Stored chat conversations: a ticket copies the transcript, purge ages them out.
 
-The chat endpoint records messages here; the ticket service reads them.
+The chat endpoint records messages here; the ticket service and the editors'
+content-gap report read them.
 """
 
 from __future__ import annotations
@@ -9,13 +10,26 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from chatbot.storage.models import MESSAGE_ROLES, Conversation, ConversationMessage
+from chatbot.storage.models import (
+    MESSAGE_ROLES,
+    REPLY_TYPES,
+    Conversation,
+    ConversationMessage,
+)
 
 
 def record_message(session: Session, *, conversation_id: str, role: str, text: str,
-                   language: str | None, now: datetime) -> Conversation:
+                   language: str | None, now: datetime, detected_language: str | None = None,
+                   reply_type: str | None = None, article_id: str | None = None,
+                   department: str | None = None, confidence: float | None = None
+                   ) -> Conversation:
+    """Append one message. `language` is the conversation's supported language (it
+    becomes the conversation's); `detected_language` may be any detected code.
+    Assistants' replies carry `reply_type` and the article they were about."""
     if role not in MESSAGE_ROLES:
         raise ValueError(f"role must be one of {', '.join(MESSAGE_ROLES)}")
+    if reply_type is not None and reply_type not in REPLY_TYPES:
+        raise ValueError(f"reply_type must be one of {', '.join(REPLY_TYPES)}")
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
         conversation = Conversation(id=conversation_id, language=language, created_at=now,
@@ -24,8 +38,10 @@ def record_message(session: Session, *, conversation_id: str, role: str, text: s
     conversation.last_activity_at = now
     if language:
         conversation.language = language
-    conversation.messages.append(ConversationMessage(role=role, text=text, language=language,
-                                                     created_at=now))
+    conversation.messages.append(ConversationMessage(
+        role=role, text=text, language=language, created_at=now,
+        detected_language=detected_language, reply_type=reply_type, article_id=article_id,
+        department=department, confidence=confidence))
     session.commit()
     return conversation
 

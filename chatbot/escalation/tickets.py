@@ -53,6 +53,7 @@ class TicketRequest:
     consent: bool
     contact_email: str | None = None
     contact_phone: str | None = None
+    contact_name: str | None = None
     department: str | None = None
     topic: str | None = None
     conversation_id: str | None = None
@@ -110,7 +111,7 @@ def create_ticket(session: Session, *, request: TicketRequest, departments: Coll
                 idempotency_key_hash=key_hash, request_fingerprint=request_fp,
                 status="open", department=department, topic=request.topic,
                 message=request.message, contact_email=request.contact_email,
-                contact_phone=request.contact_phone,
+                contact_phone=request.contact_phone, contact_name=request.contact_name,
                 preferred_language=request.preferred_language,
                 detected_language=detected_language, conversation_id=conversation_id,
                 transcript=mask_transcript(lines) if lines is not None else None,

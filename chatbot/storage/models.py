@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -37,6 +38,8 @@ TICKET_STATUSES = ("open", "in_progress", "waiting_for_citizen", "resolved", "cl
 TICKET_EVENT_KINDS = ("created", "status", "note", "reply")
 USER_ROLES = ("agent", "editor")
 MESSAGE_ROLES = ("citizen", "assistant")
+# The chat's reply types (chatbot.dialogue.policy.ReplyType), stored with each reply.
+REPLY_TYPES = ("answer", "clarify", "escalate", "unsupported_language")
 
 HASH_CHARS = 64  # SHA-256 hex digest
 
@@ -93,8 +96,21 @@ class Conversation(Base):
 
 
 class ConversationMessage(Base):
+    """One message of a conversation.
+
+    `language` is the conversation's (supported) language for the turn. Citizens'
+    messages also keep what the detector said (`detected_language`, also an
+    unsupported code such as "ar"); assistants' replies keep the reply type and the
+    article they were about, so editors can see which questions the chat could not
+    answer (migration 0003; older rows have NULL there).
+    """
+
     __tablename__ = "conversation_messages"
-    __table_args__ = (CheckConstraint(_in("role", MESSAGE_ROLES), name="role"),)
+    __table_args__ = (
+        CheckConstraint(_in("role", MESSAGE_ROLES), name="role"),
+        # NULL passes a CHECK: citizens' messages and rows from before 0003.
+        CheckConstraint(_in("reply_type", REPLY_TYPES), name="reply_type"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[str] = mapped_column(
@@ -103,6 +119,12 @@ class ConversationMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime]
+    detected_language: Mapped[str | None] = mapped_column(String(8))
+    reply_type: Mapped[str | None] = mapped_column(String(24))
+    article_id: Mapped[str | None] = mapped_column(String(200))
+    """The article the reply was about: the answer, the first choice, the escalation topic."""
+    department: Mapped[str | None] = mapped_column(String(64))
+    confidence: Mapped[float | None] = mapped_column(Float)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
@@ -126,6 +148,7 @@ class Ticket(Base):
     message: Mapped[str] = mapped_column(Text)
     contact_email: Mapped[str | None] = mapped_column(String(254))
     contact_phone: Mapped[str | None] = mapped_column(String(32))
+    contact_name: Mapped[str | None] = mapped_column(String(200))
     preferred_language: Mapped[str] = mapped_column(String(8), index=True)
     detected_language: Mapped[str | None] = mapped_column(String(8))
     conversation_id: Mapped[str | None] = mapped_column(

@@ -21,6 +21,8 @@ ADMIN_ROUTES = [
     ("GET", "/api/v1/admin/index", None),
     ("POST", "/api/v1/admin/reload", None),
     ("GET", "/api/v1/admin/translations", None),
+    ("GET", "/api/v1/admin/content-gaps", None),
+    ("GET", "/api/v1/admin/content-gaps?format=csv", None),
 ]
 
 

@@ -94,7 +94,7 @@ def test_working_a_ticket(backoffice_client: TestClient, agent: dict[str, str],
 
     full = backoffice_client.get(url, headers=agent).json()
     assert full["message"] == TICKET["message"]
-    assert full["contact"] == {"email": None, "phone": "0221 123456"}
+    assert full["contact"] == {"email": None, "phone": "0221 123456", "name": None}
     assert full["transcript"] == [{"role": "citizen", "text": "Meine IBAN ist [iban]"}]
 
     clock.advance(minutes=5)

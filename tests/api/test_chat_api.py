@@ -135,5 +135,5 @@ def test_hotline_status(client: Any, clock: FakeClock) -> None:
     body = client.get("/api/v1/hotline", params={"lang": "de"}).json()
     assert body["open"] is False
     assert body["next_open"].startswith("2026-10-12T08:00:00")
-    assert "12.10.2026, 08:00" in body["text"]
+    assert "Montag, 12.10.2026, 08:00" in body["text"]
     assert client.get("/api/v1/hotline", params={"lang": "xx"}).status_code == 422

@@ -1,4 +1,5 @@
-"""The editors' page in Debian's Chromium: log in, see versions and translations, re-index."""
+"""The editors' page in Debian's Chromium: log in, see versions, translations and content
+gaps, download the gaps as CSV, re-index."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from chatbot.config import Settings
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, FakeClock, FakeEmbedder, serve_in_thread
+from tests.editorial.gap_data import record_turn, seed_gaps
 
 pytestmark = pytest.mark.browser
 
@@ -38,6 +40,8 @@ def editor_server(write_article: Callable[..., Path], tmp_path: Path) -> Iterato
     database = Database(url)
     with database.write_session() as session:
         token = add_user(session, name="e.redakteur", role="editor", now=FakeClock()())[1]
+        seed_gaps(session, FakeClock()())
+        record_turn(session, "c8", HOSTILE, "escalate", now=FakeClock()())
     database.dispose()
     service = SearchService(embedder=embedder, detector=LanguageDetector(),
                             index_root=tmp_path / "idx")
@@ -75,6 +79,30 @@ def test_an_editor_reindexes_and_sees_translation_status(editor_server: tuple[st
         assert HOSTILE in errors_text
         assert page.locator("#file-errors img").count() == 0
         assert page.title() != "pwned"
+
+        gaps = page.locator("#gaps-table tbody tr")
+        sync_api.expect(gaps).to_have_count(5)
+        first = gaps.nth(0).locator("td")
+        assert first.nth(0).text_content() == "2"
+        assert first.nth(2).text_content() == "unbekannt"
+        assert first.nth(3).text_content() == "Wie hoch ist die Hundesteuer für zwei Hunde?"
+        gaps_text = page.text_content("#gaps-table") or ""
+        assert "[email]" in gaps_text
+        assert "example.org" not in gaps_text
+        assert HOSTILE in gaps_text
+        assert page.locator("#gaps-table img").count() == 0
+        assert "6 Fragen in 5 Gruppen" in (page.text_content("#gaps-summary") or "")
+        with page.expect_download() as download_info:
+            page.click("#gaps-csv")
+        download = download_info.value
+        assert download.suggested_filename == "content-gaps-2026-10-05.csv"
+        csv_text = Path(download.path()).read_text(encoding="utf-8-sig")
+        assert csv_text.startswith("language,department,count,")
+        assert "Hundesteuer" in csv_text
+        assert "example.org" not in csv_text
+        page.select_option("#gaps-days", "7")
+        page.click("#gaps-button")
+        sync_api.expect(gaps).to_have_count(5)
 
         page.click("#reindex-button")
         sync_api.expect(page.locator("#message")).to_contain_text("gestartet")

@@ -156,3 +156,21 @@ def test_the_service_works_without_the_search_model(backoffice_client: TestClien
     paths = backoffice_client.get("/openapi.json").json()["paths"]
     assert {"/api/v1/tickets", "/api/v1/tickets/{reference}", "/api/v1/appointments",
             "/api/v1/appointments/slots", "/api/v1/agent/tickets"} <= set(paths)
+
+
+def test_an_optional_name_reaches_the_agent(backoffice_client: TestClient,
+                                            make_user: Any) -> None:
+    token = make_user()
+    named = backoffice_client.post("/api/v1/tickets", json={**BODY, "name": " Erika M. "})
+    blank = backoffice_client.post("/api/v1/tickets", json={**BODY, "name": "   "})
+    assert named.status_code == blank.status_code == 201
+    headers = {"Authorization": f"Bearer {token}"}
+    contact = backoffice_client.get(f"/api/v1/agent/tickets/{named.json()['reference']}",
+                                    headers=headers).json()["contact"]
+    assert contact == {"email": "erika@example.org", "phone": "+49 221 1234567",
+                       "name": "Erika M."}
+    assert backoffice_client.get(f"/api/v1/agent/tickets/{blank.json()['reference']}",
+                                 headers=headers).json()["contact"]["name"] is None
+    too_long = backoffice_client.post("/api/v1/tickets", json={**BODY, "name": "x" * 201})
+    assert too_long.status_code == 422
+    assert too_long.json()["detail"][0]["loc"] == ["body", "name"]

@@ -93,7 +93,7 @@ def test_football_escalates_with_ticket_and_hotline(chat: ChatService, session: 
     assert reply.hotline is not None
     assert not reply.hotline.open
     assert "02151 86-0" in reply.text
-    assert "12.10.2026, 08:00" in reply.text
+    assert "on Monday, 12.10.2026 at 08:00" in reply.text
 
 
 def test_human_request_escalates(chat: ChatService, session: Any) -> None:
@@ -137,3 +137,33 @@ def test_small_talk_without_retrieval(chat: ChatService, session: Any, message: 
     assert reply.type is ReplyType.ANSWER
     assert reply.sources == []
     assert reply.text
+
+
+def test_replies_are_stored_with_type_article_and_language(chat: ChatService,
+                                                           session: Any) -> None:
+    """What the editors' content-gap report reads back."""
+    from sqlalchemy import select
+
+    from chatbot.storage.models import ConversationMessage
+
+    answered = say(chat, session, "Ich brauche einen neuen Reisepass, wie beantrage ich den?")
+    escalated = say(chat, session, "Who won the football world cup in 2014?")
+    unsupported = say(chat, session, "مرحبا، كيف يمكنني تجديد جواز سفري؟")
+    stored = {
+        (m.conversation_id, m.role): m
+        for m in session.scalars(select(ConversationMessage))
+    }
+    answer = stored[(answered.conversation_id, "assistant")]
+    assert (answer.reply_type, answer.article_id, answer.department) == (
+        "answer", "reisepass-beantragen", "buergerservice")
+    assert answer.confidence == pytest.approx(answered.confidence)
+    assert stored[(answered.conversation_id, "citizen")].detected_language == "de"
+    assert stored[(escalated.conversation_id, "assistant")].reply_type == "escalate"
+    # The escalation's topic (the ticket's department) only when retrieval was confident.
+    topic = escalated.topic
+    assert stored[(escalated.conversation_id, "assistant")].department == (
+        topic.department if topic else None)
+    citizen = stored[(unsupported.conversation_id, "citizen")]
+    assert (citizen.language, citizen.detected_language) == (None, "ar")
+    assert stored[(unsupported.conversation_id, "assistant")].reply_type == (
+        "unsupported_language")

@@ -41,6 +41,12 @@ def test_follow_up_query() -> None:
     long = "Wie melde ich meinen neuen Wohnsitz in der Stadt an?"
     assert retrieval_query(long, "Reisepass", None) == long
     assert retrieval_query("Was kostet das?", None, None) == "Was kostet das?"
+    # A long new question keeps its own topic, though "das" is also a pronoun ...
+    weather = "Wie wird das Wetter am Wochenende an der Nordsee?"
+    assert retrieval_query(weather, "Reisepass", None) == weather
+    # ... while a pronoun that only points back still carries the topic.
+    documents = "Welche Unterlagen brauche ich dafür bei der Abgabe im Amt?"
+    assert retrieval_query(documents, "Reisepass", None) == f"{documents} Reisepass"
 
 
 def test_policy() -> None:

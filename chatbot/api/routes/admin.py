@@ -1,4 +1,5 @@
-"""Editors' endpoints: index versions, re-index jobs, hot reload, translation status.
+"""Editors' endpoints: index versions, re-index jobs, hot reload, translation status,
+content gaps.
 
 Every route needs an editor's bearer token: none or an invalid one is 401, an
 agent's is 403.
@@ -8,12 +9,15 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from chatbot.api.deps import CurrentEditor, SearchServiceDep, SettingsDep
+from chatbot.api.deps import CurrentEditor, DbSession, NowDep, SearchServiceDep, SettingsDep
 from chatbot.api.schemas_admin import (
+    ContentGapPublic,
+    ContentGapsPublic,
     FileErrorPublic,
     IndexStatusPublic,
     ReindexCreate,
@@ -25,6 +29,8 @@ from chatbot.api.schemas_admin import (
 )
 from chatbot.corpus import LANGUAGES, load_corpus
 from chatbot.corpus.status import translation_status
+from chatbot.editorial.content_gaps import DEFAULT_LIMIT, content_gap_report
+from chatbot.editorial.csv_export import gaps_csv
 from chatbot.errors import ChatbotError
 from chatbot.index.jobs import ReindexBusyError, ReindexJob, ReindexManager
 from chatbot.index.store import IndexStore, describe_versions
@@ -123,3 +129,39 @@ async def get_translations(_editor: CurrentEditor, settings: SettingsDep) -> Tra
         return await run_in_threadpool(_translations, settings.corpus_dir)
     except ChatbotError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from exc
+
+
+@router.get(
+    "/content-gaps", response_model=ContentGapsPublic,
+    summary="Content gaps: escalated or down-rated questions, clustered; JSON, or CSV "
+            "with format=csv",
+    description="Citizens' questions (personal data masked) that the chat escalated, could "
+                "not answer in their language, or that were rated unhelpful, grouped by "
+                "language and department and clustered by embedding similarity, most "
+                "asked first. `format=csv` returns the same clusters as a UTF-8 CSV "
+                "attachment for spreadsheets.",
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def get_content_gaps(
+    request: Request, _editor: CurrentEditor, session: DbSession, now: NowDep,
+    days: Annotated[int | None, Query(ge=1, le=3650, description="only the last N days; "
+                                      "default: all stored conversations")] = None,
+    lang: Annotated[str | None, Query(pattern=r"^[a-z]{2,8}$",
+                                      description="only this language code")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="most clusters returned")]
+    = DEFAULT_LIMIT,
+    output: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
+) -> ContentGapsPublic | Response:
+    # A sync route (thread pool): embedding the questions is CPU-bound. Without a
+    # loaded model the clusters are identical questions only (`similarity: exact`).
+    search = getattr(request.app.state, "search", None)
+    report = content_gap_report(session, now=now, days=days, language=lang, search=search,
+                                limit=limit)
+    if output == "csv":
+        return Response(gaps_csv(report.gaps), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="content-gaps-'
+                                 f'{now:%Y-%m-%d}.csv"'})
+    return ContentGapsPublic(
+        since=report.since, language=report.language, questions=report.questions,
+        clusters=report.clusters, similarity=report.similarity, threshold=report.threshold,
+        gaps=[ContentGapPublic.model_validate(g.as_dict()) for g in report.gaps])

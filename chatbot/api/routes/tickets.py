@@ -54,7 +54,8 @@ def post_ticket(body: TicketCreate, request: Request, response: Response,
     ticket_request = TicketRequest(
         message=body.message, preferred_language=body.preferred_language, consent=body.consent,
         contact_email=body.contact.email, contact_phone=body.contact.phone,
-        department=body.department, topic=body.topic, conversation_id=body.conversation_id,
+        contact_name=body.name, department=body.department, topic=body.topic,
+        conversation_id=body.conversation_id,
         transcript=(tuple(TranscriptLine(role=line.role, text=line.text)
                           for line in body.transcript) if body.transcript is not None else None),
         detected_language=body.detected_language,

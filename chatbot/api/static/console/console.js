@@ -93,7 +93,7 @@ function renderTicket(t) {
   details.replaceChildren();
   const rows = [["Status", t.status], ["Fachbereich", t.department], ["Betreff", t.topic || "–"],
     ["Sprache", `${t.preferred_language} (erkannt: ${t.detected_language || "–"})`],
-    ["E-Mail", t.contact.email || "–"], ["Telefon", t.contact.phone || "–"],
+    ["Name", t.contact.name || "–"], ["E-Mail", t.contact.email || "–"], ["Telefon", t.contact.phone || "–"],
     ["Erstellt", when(t.created_at)], ["Alter (h)", String(t.age_hours)]];
   for (const [label, value] of rows) details.append(el("dt", {}, label), el("dd", {}, value));
   $("#ticket-message").textContent = t.message;

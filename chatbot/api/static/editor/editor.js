@@ -64,11 +64,55 @@ async function loadTranslations() {
       a.missing.includes(lang) ? "fehlt" : a.stale.includes(lang) ? "veraltet" : "✓")))));
 }
 
-async function refresh(withTranslations = true) {
+function gapsQuery(format) {
+  const params = new URLSearchParams();
+  const days = $("#gaps-days").value;
+  if (days) params.set("days", days);
+  if (format) params.set("format", format);
+  return `/api/v1/admin/content-gaps?${params}`;
+}
+
+async function loadGaps() {
+  const data = await api(gapsQuery());
+  $("#gaps-summary").textContent = `${data.questions} Fragen in ${data.clusters} Gruppen`
+    + (data.clusters > data.gaps.length ? ` (die ${data.gaps.length} häufigsten gezeigt)` : "")
+    + (data.similarity === "exact" ? "; Suchmodell nicht geladen: nur gleiche Fragen gruppiert" : "");
+  const body = $("#gaps-table tbody");
+  body.replaceChildren(...data.gaps.map((g) => el("tr", {},
+    el("td", {}, String(g.count)), el("td", {}, g.language),
+    el("td", {}, g.department === "unknown" ? "unbekannt" : g.department),
+    el("td", {}, g.representative), el("td", {}, g.examples.slice(1).join(" · ")),
+    el("td", {}, String(g.escalated)), el("td", {}, String(g.negative_feedback)),
+    el("td", {}, String(g.unsupported_language)),
+    el("td", {}, g.nearest_article ? `${g.nearest_article.title} (${g.nearest_article.article_id})` : "–"),
+    el("td", {}, g.last_seen.slice(0, 10)))));
+  if (!data.gaps.length) body.append(el("tr", {}, el("td", { colspan: "10" }, "keine")));
+}
+
+// The token is a header, so a plain link cannot download the CSV: fetch it and hand
+// the browser a Blob.
+async function downloadGaps() {
   try {
-    await loadIndex();
-    if (withTranslations) await loadTranslations();
+    const response = await fetch(gapsQuery("csv"), {
+      headers: { Accept: "text/csv", Authorization: `Bearer ${token()}` } });
+    if (response.status === 401) { sessionStorage.removeItem(TOKEN_KEY); showLogin(); }
+    if (!response.ok) throw new Error(`${response.status}: ${response.statusText}`);
+    const name = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "");
+    const link = el("a", { href: URL.createObjectURL(await response.blob()),
+      download: name ? name[1] : "content-gaps.csv" });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
   } catch (error) { say(error.message); }
+}
+
+async function refresh(withTranslations = true) {
+  // Each section on its own: an unreadable corpus must not hide the content gaps.
+  const sections = withTranslations ? [loadIndex, loadTranslations, loadGaps] : [loadIndex];
+  for (const load of sections) {
+    try { await load(); } catch (error) { say(error.message); }
+  }
 }
 
 async function reindex(event) {
@@ -100,6 +144,11 @@ async function boot() {
 function start() {
   $("#reindex-form").addEventListener("submit", reindex);
   $("#reload-button").addEventListener("click", reload);
+  $("#gaps-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try { await loadGaps(); } catch (error) { say(error.message); }
+  });
+  $("#gaps-csv").addEventListener("click", downloadGaps);
   $("#login").addEventListener("submit", async (event) => {
     event.preventDefault();
     sessionStorage.setItem(TOKEN_KEY, $("#token").value.trim());

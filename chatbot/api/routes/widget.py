@@ -1,0 +1,84 @@
+"""The citizens' widget script, the demo city page that embeds it, the privacy notice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from chatbot.api.deps import SettingsDep
+from chatbot.api.widget_bundle import WidgetBundle
+
+router = APIRouter(include_in_schema=False)
+_API_DIR = Path(__file__).parent.parent
+templates = Jinja2Templates(directory=str(_API_DIR / "templates"))
+_SITE_ASSETS = {"site.css": "text/css"}
+
+# A versioned URL never changes content, so browsers and CDNs may keep it for a year;
+# the bare /widget.js that cities paste into their pages is revalidated hourly, so a
+# new release reaches every page within the hour, and an unchanged one costs a 304.
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "public, max-age=3600, stale-while-revalidate=86400"
+
+# The demo pages run only our own script; the widget talks to this origin.
+SITE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+                               "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+                               "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+def _bundle(request: Request) -> WidgetBundle:
+    bundle: WidgetBundle = request.app.state.widget
+    return bundle
+
+
+@router.get("/widget.js", name="widget_script")
+def widget_script(request: Request,
+                  v: Annotated[str | None, Query(max_length=64)] = None,
+                  if_none_match: Annotated[str | None, Header()] = None) -> Response:
+    bundle = _bundle(request)
+    headers = {
+        "Cache-Control": IMMUTABLE if v == bundle.version else REVALIDATE,
+        "ETag": bundle.etag,
+        "X-Widget-Version": bundle.version,
+        "X-Content-Type-Options": "nosniff",
+        # City pages on other origins load it with a plain <script> element.
+        "Cross-Origin-Resource-Policy": "cross-origin",
+    }
+    if if_none_match is not None and bundle.etag in {t.strip() for t in if_none_match.split(",")}:
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(bundle.script, media_type="text/javascript; charset=utf-8",
+                    headers=headers)
+
+
+def _site_page(request: Request, template: str, settings: SettingsDep) -> HTMLResponse:
+    response = templates.TemplateResponse(request, template, {
+        "widget_version": _bundle(request).version, "privacy_url": settings.privacy_url,
+        "hotline_phone": settings.hotline_phone, "retention_days": settings.retention_days})
+    response.headers.update(SITE_HEADERS)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse, name="demo_page")
+def demo_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    return _site_page(request, "site/demo.html", settings)
+
+
+@router.get("/datenschutz", response_class=HTMLResponse, name="privacy_page")
+def privacy_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    return _site_page(request, "site/privacy.html", settings)
+
+
+@router.get("/site/{name}", name="site_asset")
+def site_asset(name: str) -> FileResponse:
+    if name not in _SITE_ASSETS:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no site asset {name!r}")
+    return FileResponse(_API_DIR / "static" / "site" / name, media_type=_SITE_ASSETS[name],
+                        headers={"X-Content-Type-Options": "nosniff",
+                                 "Cache-Control": "public, max-age=3600"})

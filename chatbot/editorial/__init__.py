@@ -1,0 +1,1 @@
+"""Editors' reports built from stored conversations (content gaps)."""
