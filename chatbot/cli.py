@@ -201,13 +201,17 @@ def eval_fit_ranker(
         Path | None, typer.Option(help="The project's questions (their train split is used)")
     ] = None,
     project_weight: Annotated[float, typer.Option(help="Weight of the project's questions")] = 2.0,
+    original_weight: Annotated[
+        float, typer.Option(help="Weight of an OMoS question written in its page's language, "
+                                 "relative to a machine-translated one")
+    ] = 5.0,
 ) -> None:
     """Fit the query centroids and the hybrid ranker's weights on labelled questions."""
     from chatbot.evaluation.runner import run_fit_ranker
 
     typer.echo(run_fit_ranker(_settings(), pages=pages, questions=questions, out=out,
                               work_dir=work_dir, project_questions=project_questions,
-                              project_weight=project_weight))
+                              project_weight=project_weight, original_weight=original_weight))
 
 
 @eval_app.command("language")

@@ -27,7 +27,7 @@ from chatbot.index.builder import build_index, build_index_from_articles, index_
 from chatbot.index.store import read_manifest
 from chatbot.language import LanguageDetector
 from chatbot.retrieval import HybridRetriever, LinearRanker
-from chatbot.retrieval.fit import collect_training_lists, fit_weights
+from chatbot.retrieval.fit import collect_labelled_lists, collect_training_lists, fit_weights
 from chatbot.search_service import SearchService
 
 METRICS = ("mrr", "hit@1", "hit@3", "hit@5")
@@ -56,11 +56,18 @@ def run_retrieval_eval(settings: Settings, *, questions: Path, pages: Path | Non
 
 def run_fit_ranker(settings: Settings, *, pages: Path, questions: Path, out: Path,
                    work_dir: Path | None, project_questions: Path | None = None,
-                   project_weight: float = 2.0, centroids_out: Path | None = None) -> str:
+                   project_weight: float = 2.0, centroids_out: Path | None = None,
+                   original_weight: float = 5.0) -> str:
     """Fit on OMoS train questions and, when given, the train split of the project's
     own questions over the corpus: OMoS pages have no keywords and are partly
     translated, the city corpus is parallel and keyword-rich, and one ranker has to
-    serve both kinds of knowledge base."""
+    serve both kinds of knowledge base.
+
+    OMoS questions written in their page's own language weigh `original_weight` times
+    a machine-translated one: translations outnumber them 2:1 in the train split and
+    otherwise teach the ranker to push other-language pages above same-language ones
+    (5-fold cross-validation over the train split, folds by page: weights 3 and 5 both
+    put every question group above dense-only and BM25-only, 5 with the larger margin)."""
     embedder = load_embedder(settings)
     index, page_langs = _omos_index(settings, embedder, pages, work_dir)
     train = load_questions(questions, page_langs, split="train")
@@ -71,9 +78,12 @@ def run_fit_ranker(settings: Settings, *, pages: Path, questions: Path, out: Pat
     centroids.save(centroids_path)
     index = LoadedIndex(index.path, query_centroids=centroids)
     language_of = _language_of(train, detect=True)
-    lists = collect_training_lists(HybridRetriever(index, embedder, LinearRanker.load()),
-                                   train, language_of)
-    trained_on = f"{questions.name} ({len(lists)} lists)"
+    labelled = collect_labelled_lists(HybridRetriever(index, embedder, LinearRanker.load()),
+                                      train, language_of)
+    lists = [(features, labels) for features, labels, _ in labelled]
+    weights = [1.0 if "<-" in question.group else original_weight
+               for _, _, question in labelled]
+    trained_on = (f"{questions.name} ({len(lists)} lists, originals x{original_weight:g})")
     if project_questions is not None:
         corpus = LoadedIndex(_corpus_index(settings, embedder, work_dir).path,
                              query_centroids=centroids)
@@ -83,11 +93,12 @@ def run_fit_ranker(settings: Settings, *, pages: Path, questions: Path, out: Pat
         # Repeat the smaller set so the two kinds of corpus weigh `project_weight` : 1.
         repeat = max(1, round(project_weight * len(lists) / max(len(own_lists), 1)))
         lists = lists + own_lists * repeat
+        weights += [1.0] * (len(own_lists) * repeat)
         trained_on += f" + {project_questions.name} train split ({len(own_lists)} lists x{repeat})"
-    ranker = LinearRanker(weights=fit_weights(lists), trained_on=trained_on)
+    ranker = LinearRanker(weights=fit_weights(lists, list_weights=weights), trained_on=trained_on)
     ranker.save(out)
-    weights = ", ".join(f"{k}={v:+.2f}" for k, v in ranker.weights.items())
-    return f"wrote {out} and {centroids_path}\n{weights}"
+    shown = ", ".join(f"{k}={v:+.2f}" for k, v in ranker.weights.items())
+    return f"wrote {out} and {centroids_path}\n{shown}"
 
 
 def omos_search_service(settings: Settings, served: SearchService, pages: Path,

@@ -27,6 +27,12 @@ FEATURE_NAMES: tuple[str, ...] = (
     "lex_same_log",        # log1p of that raw BM25
     "lex_all",             # folding-only BM25 over all languages, / best (0..1)
     "centred_rank",        # -log(1 + rank by centred cosine)
+    "dense_rank",          # -log(1 + rank by raw cosine)
+    "lex_same_rank",       # -log(1 + rank by BM25 in the query's language); unmatched: last
+    "lex_all_rank",        # -log(1 + rank by all-language BM25); unmatched: last
+    "dense_top2_gap",      # mean raw cosine of the two best chunks, minus the best document's
+    "centred_top2_gap",    # as above, for centred cosine
+    "log_chunks",          # log of the document's number of chunks
 )
 
 Vector = npt.NDArray[np.float32]
@@ -58,8 +64,9 @@ def document_features(
     best_lex_all = np.maximum(_group_max(lex_all, inverse, n), 0.0)
     langs = np.array([str(d).split("\x1f")[1] for d in documents])
     same = langs == query_lang
-    centred_rank = np.empty(n)
-    centred_rank[np.argsort(-best_centred)] = np.arange(n)
+    top2_dense = _group_top2_mean(dense, inverse, n)
+    top2_centred = _group_top2_mean(centred, inverse, n)
+    unmatched = np.log1p(n)
     features = np.column_stack([
         best_centred,
         best_centred - best_centred.max(),
@@ -73,7 +80,13 @@ def document_features(
         best_lex / best_lex.max() if best_lex.max() > 0 else np.zeros(n),
         np.log1p(best_lex),
         best_lex_all / best_lex_all.max() if best_lex_all.max() > 0 else np.zeros(n),
-        -np.log1p(centred_rank),
+        -np.log1p(_ranks(best_centred)),
+        -np.log1p(_ranks(best_dense)),
+        np.where(best_lex > 0, -np.log1p(_ranks(best_lex)), -unmatched),
+        np.where(best_lex_all > 0, -np.log1p(_ranks(best_lex_all)), -unmatched),
+        top2_dense - top2_dense.max(),
+        top2_centred - top2_centred.max(),
+        np.log(np.bincount(inverse, minlength=n)),
     ])
     # Only documents near the top by some signal can win; the rest only cost time.
     matched = int((best_lex > 0).sum())
@@ -93,6 +106,28 @@ def _group_max(values: Vector, groups: npt.NDArray[np.int64], n: int) -> npt.NDA
     out = np.full(n, -np.inf)
     np.maximum.at(out, groups, values.astype(np.float64))
     return out
+
+
+def _ranks(scores: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """0 for the best score, 1 for the next, ..."""
+    ranks = np.empty(len(scores))
+    ranks[np.argsort(-scores, kind="stable")] = np.arange(len(scores))
+    return ranks
+
+
+def _group_top2_mean(values: Vector, groups: npt.NDArray[np.int64], n: int
+                     ) -> npt.NDArray[np.float64]:
+    """Per group, the mean of its two best values (a one-chunk group: its value)."""
+    order = np.lexsort((-values, groups))
+    ordered = values[order].astype(np.float64)
+    members = groups[order]
+    first = np.r_[True, members[1:] != members[:-1]]
+    second = np.r_[False, first[:-1]] & ~first
+    best = np.zeros(n)
+    best[members[first]] = ordered[first]
+    runner_up = best.copy()
+    runner_up[members[second]] = ordered[second]
+    return (best + runner_up) / 2
 
 
 def _gap_within(scores: npt.NDArray[np.float64], mask: npt.NDArray[np.bool_]
