@@ -18,6 +18,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 BUNDLED_MODEL = "bundled:multilingual-e5-small"
 
 
+def checkout_path(path: Path) -> Path:
+    """A relative default like `prompts` names the checkout's folder when the process
+    runs from elsewhere (an installed service's working directory)."""
+    if not path.is_absolute() and not path.exists():
+        return Path(__file__).resolve().parents[1] / path
+    return path
+
+
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "citizen-chatbot"

@@ -279,12 +279,11 @@ function buildSkeleton() {
     type: "button", class: "launcher", "aria-haspopup": "dialog", "aria-expanded": "false",
     "aria-controls": "cc-panel", onclick: () => (state.open ? closePanel() : openPanel()),
   });
-  ui.launcherIcon = el("span", { class: "launcher-icon", "aria-hidden": "true" });
+  ui.launcherIcon = el("span", { class: "launcher-icon", "aria-hidden": "true" }, icon("chat", 24));
   // The visible text starts the accessible name (WCAG 2.5.3), the rest says what it does.
   ui.launcherLabel = el("span", { class: "launcher-label" });
   ui.launcherHint = el("span", { class: "visually-hidden" });
   ui.launcher.append(ui.launcherIcon, ui.launcherLabel, ui.launcherHint);
-  drawChatIcon(ui.launcherIcon);
 
   ui.title = el("h2", { id: "cc-title", class: "title" });
   ui.subtitle = el("p", { class: "subtitle", id: "cc-subtitle" });
@@ -345,38 +344,26 @@ function buildSkeleton() {
   root.append(el("div", { class: "widget", dir: "ltr" }, ui.panel, ui.launcher));
 }
 
-function thumbIcon(down) {
-  // Drawn, not an emoji: many kiosk and office machines have no emoji font.
+// Drawn, not emoji or icon fonts: many kiosk and office machines have neither.
+const ICONS = {
+  chat: "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z" +
+    "m3 6.5a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01z",
+  thumb: "M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8-.4-1.1L13.2 1 6.6 7.6" +
+    "C6.2 7.9 6 8.4 6 9v10a2 2 0 0 0 2 2h9c.8 0 1.5-.5 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z",
+};
+
+function icon(name, size, { rotate } = {}) {
   const ns = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("width", "18");
-  svg.setAttribute("height", "18");
-  svg.setAttribute("aria-hidden", "true");
-  svg.setAttribute("focusable", "false");
-  if (down) svg.setAttribute("transform", "rotate(180)");
+  for (const [attr, value] of Object.entries({
+    viewBox: "0 0 24 24", width: size, height: size, "aria-hidden": "true", focusable: "false",
+  })) svg.setAttribute(attr, String(value));
+  if (rotate) svg.setAttribute("transform", "rotate(" + rotate + ")");
   const path = document.createElementNS(ns, "path");
   path.setAttribute("fill", "currentColor");
-  path.setAttribute("d", "M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8-.4-1.1" +
-    "L13.2 1 6.6 7.6C6.2 7.9 6 8.4 6 9v10a2 2 0 0 0 2 2h9c.8 0 1.5-.5 1.8-1.2l3-7.1c.1-.2.2-.5" +
-    ".2-.7v-2z");
+  path.setAttribute("d", ICONS[name]);
   svg.append(path);
   return svg;
-}
-
-function drawChatIcon(container) {
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("width", "24");
-  svg.setAttribute("height", "24");
-  svg.setAttribute("focusable", "false");
-  const path = document.createElementNS(ns, "path");
-  path.setAttribute("fill", "currentColor");
-  path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5" +
-    "a2 2 0 0 1 2-2zm3 6.5a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01z");
-  svg.append(path);
-  container.append(svg);
 }
 
 function applyStrings() {
@@ -463,17 +450,11 @@ function renderFeedback(message) {
     return box;
   }
   const question = el("span", { class: "feedback-question", text: t("feedback_question") });
-  const up = el("button", {
-    type: "button", class: "thumb up", "aria-pressed": "false",
-    onclick: () => sendFeedback(message, true),
-  }, thumbIcon(false),
-  el("span", { class: "visually-hidden", text: t("helpful") }));
-  const down = el("button", {
-    type: "button", class: "thumb down", "aria-pressed": "false",
-    onclick: () => sendFeedback(message, false),
-  }, thumbIcon(true),
-  el("span", { class: "visually-hidden", text: t("not_helpful") }));
-  box.append(question, up, down);
+  box.append(question, ...[[true, "helpful", 0], [false, "not_helpful", 180]].map(
+    ([helpful, label, rotate]) => el("button", {
+      type: "button", class: "thumb " + (helpful ? "up" : "down"),
+      onclick: () => sendFeedback(message, helpful),
+    }, icon("thumb", 18, { rotate }), el("span", { class: "visually-hidden", text: t(label) }))));
   return box;
 }
 
@@ -601,17 +582,13 @@ async function sendMessage(text, { lang }) {
   try {
     const reply = await api("/api/v1/chat", { json: body });
     state.conversationId = reply.conversation_id;
-    if (reply.language.supported) {
-      state.detectedLang = reply.language.code;
-      // The UI follows the language the citizen writes in, unless they picked one.
-      if (!state.langPicked && reply.language.code !== state.uiLang &&
-          LANGUAGES.includes(reply.language.code)) {
-        state.uiLang = reply.language.code;
-        applyStrings();
-        refreshHotline();
-      }
-    } else {
-      state.detectedLang = reply.language.code;
+    state.detectedLang = reply.language.code;
+    // The UI follows the language the citizen writes in, unless they picked one.
+    if (reply.language.supported && !state.langPicked && reply.language.code !== state.uiLang &&
+        LANGUAGES.includes(reply.language.code)) {
+      state.uiLang = reply.language.code;
+      applyStrings();
+      refreshHotline();
     }
     appendMessage({
       role: "bot", conversationId: reply.conversation_id, turn: reply.turn,
@@ -723,37 +700,52 @@ function transcript() {
   }));
 }
 
+function cancelButton(form, opener) {
+  return el("button", { type: "button", class: "link-button", onclick: () => closeForm(form, opener) },
+    t("cancel"));
+}
+
 function closeForm(form, opener) {
   form.remove();
   if (opener && opener.isConnected) opener.focus();
   else ui.input.focus();
 }
 
+/** The reply's form already open under `opener` gets the focus again; otherwise null. */
+function focusOpenForm(opener) {
+  const existing = opener.closest(".msg").querySelector("form");
+  const target = existing && existing.querySelector("input, select, textarea");
+  if (target) target.focus();
+  return existing;
+}
+
+function contactFields({ nameOptional, contactHint }) {
+  return [
+    field(t("name"), el("input", { type: "text", name: "name", autocomplete: "name", maxlength: "200" }),
+      { optional: nameOptional }),
+    field(t("email"), el("input", { type: "email", name: "email", autocomplete: "email", maxlength: "254" }),
+      contactHint ? { hint: t("contact_hint") } : { optional: true }),
+    field(t("phone"), el("input", { type: "tel", name: "phone", autocomplete: "tel", maxlength: "32" }),
+      contactHint ? {} : { optional: true }),
+  ];
+}
+
 function openTicketForm(message, action, opener) {
+  if (focusOpenForm(opener)) return;
   const holder = opener.closest(".msg");
-  const existing = holder.querySelector("form");
-  if (existing) {
-    existing.querySelector("input, textarea").focus();
-    return;
-  }
   const question = state.messages.filter((m) => m.role === "citizen").map((m) => m.text).join("\n");
   const headingId = uid("ticket");
   const form = el("form", { class: "inline-form ticket-form", novalidate: true, "aria-labelledby": headingId });
   form.append(
     el("h3", { id: headingId, text: t("ticket_title") }),
     el("p", { class: "hint", text: t("ticket_intro") }),
-    field(t("name"), el("input", { type: "text", name: "name", autocomplete: "name", maxlength: "200" }),
-      { optional: true }),
-    field(t("email"), el("input", { type: "email", name: "email", autocomplete: "email", maxlength: "254" }),
-      { hint: t("contact_hint") }),
-    field(t("phone"), el("input", { type: "tel", name: "phone", autocomplete: "tel", maxlength: "32" })),
+    ...contactFields({ nameOptional: true, contactHint: true }),
     field(t("message"), el("textarea", { name: "message", rows: "4", maxlength: "5000" })),
     consentField(),
     el("p", { class: "error form-error", role: "alert" }),
     el("div", { class: "form-buttons" },
       el("button", { type: "submit", class: "action" }, t("submit_ticket")),
-      el("button", { type: "button", class: "link-button", onclick: () => closeForm(form, opener) },
-        t("cancel"))),
+      cancelButton(form, opener)),
   );
   form.elements.message.value = question;
   const key = idempotencyKey();
@@ -814,12 +806,8 @@ function berlinDate(iso) {
 }
 
 async function openAppointmentForm(message, action, opener) {
+  if (focusOpenForm(opener)) return;
   const holder = opener.closest(".msg");
-  const existing = holder.querySelector("form");
-  if (existing) {
-    existing.querySelector("select, input").focus();
-    return;
-  }
   const headingId = uid("appointment");
   const form = el("form", { class: "inline-form appointment-form", novalidate: true, "aria-labelledby": headingId });
   const heading = el("h3", { id: headingId, text: t("appointment_title") });
@@ -838,7 +826,7 @@ async function openAppointmentForm(message, action, opener) {
     ]);
   } catch (error) {
     loading.textContent = errorText(error);
-    form.append(el("button", { type: "button", class: "link-button", onclick: () => closeForm(form, opener) }, t("cancel")));
+    form.append(cancelButton(form, opener));
     return;
   }
   const service = services.find((s) => s.name === action.service);
@@ -846,7 +834,7 @@ async function openAppointmentForm(message, action, opener) {
   loading.remove();
   if (!slots.length) {
     const note = el("p", { class: "hint", tabindex: "-1", text: t("no_slots") });
-    form.append(note, el("button", { type: "button", class: "link-button", onclick: () => closeForm(form, opener) }, t("cancel")));
+    form.append(note, cancelButton(form, opener));
     note.focus();
     return;
   }
@@ -878,17 +866,12 @@ async function openAppointmentForm(message, action, opener) {
   form.append(
     field(t("day"), daySelect),
     times,
-    field(t("name"), el("input", { type: "text", name: "name", autocomplete: "name", maxlength: "200" })),
-    field(t("email"), el("input", { type: "email", name: "email", autocomplete: "email", maxlength: "254" }),
-      { optional: true }),
-    field(t("phone"), el("input", { type: "tel", name: "phone", autocomplete: "tel", maxlength: "32" }),
-      { optional: true }),
+    ...contactFields({ nameOptional: false, contactHint: false }),
     consentField(),
     el("p", { class: "error form-error", role: "alert" }),
     el("div", { class: "form-buttons" },
       el("button", { type: "submit", class: "action" }, t("book")),
-      el("button", { type: "button", class: "link-button", onclick: () => closeForm(form, opener) },
-        t("cancel"))),
+      cancelButton(form, opener)),
   );
   daySelect.focus();
   const key = idempotencyKey();

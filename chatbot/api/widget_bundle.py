@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chatbot import __version__
+from chatbot.config import checkout_path
 from chatbot.errors import ConfigurationError
 from chatbot.language import SUPPORTED_LANGUAGES
 
@@ -33,13 +34,6 @@ class WidgetBundle:
     @property
     def etag(self) -> str:
         return f'"{self.version}"'
-
-
-def resolve_widget_dir(widget_dir: Path) -> Path:
-    if not widget_dir.is_absolute() and not widget_dir.is_dir():
-        # Relative to the checkout when not run from its top directory.
-        widget_dir = Path(__file__).resolve().parents[2] / widget_dir
-    return widget_dir
 
 
 def load_ui_strings(widget_dir: Path) -> dict[str, dict[str, str]]:
@@ -82,7 +76,7 @@ def _placeholders(text: str) -> set[str]:
 def build_widget_bundle(widget_dir: Path, *, privacy_url: str = "/datenschutz") -> WidgetBundle:
     """`privacy_url` is the consent checkboxes' link; relative to the API origin unless
     absolute."""
-    widget_dir = resolve_widget_dir(widget_dir)
+    widget_dir = checkout_path(widget_dir)
     sources: dict[str, str] = {}
     for name in SOURCES:
         path = widget_dir / name

@@ -14,6 +14,7 @@ from typing import Any
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from chatbot.config import checkout_path
 from chatbot.dialogue.hotline import HotlineStatus
 from chatbot.errors import ChatbotError
 from chatbot.language import SUPPORTED_LANGUAGES
@@ -28,9 +29,7 @@ class PromptsError(ChatbotError):
 
 class Composer:
     def __init__(self, prompts_dir: Path) -> None:
-        if not prompts_dir.is_absolute() and not prompts_dir.is_dir():
-            # Relative to the checkout when not run from its top directory.
-            prompts_dir = Path(__file__).resolve().parents[2] / prompts_dir
+        prompts_dir = checkout_path(prompts_dir)
         self.prompts_dir = prompts_dir
         if not prompts_dir.is_dir():
             raise PromptsError(f"prompts directory {prompts_dir} does not exist "
@@ -53,6 +52,8 @@ class Composer:
         return self.env.get_template(f"{lang}/{name}{SUFFIX}").render(**context).strip()
 
     def hotline(self, lang: str, status: HotlineStatus) -> str:
+        # `next_open` (date and time in one) stays for operators' own templates written
+        # before the weekday parts existed; the shipped ones use the parts.
         return self.render(lang, "hotline", open=status.open, phone=status.phone,
                            next_open=_when(status.next_open),
                            next_open_day=NEXT_OPEN_DAY[lang][status.next_open.weekday()],

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from chatbot.api.deps import SettingsDep
+from chatbot.api.routes.console import OWN_SCRIPTS_ONLY_CSP
 from chatbot.api.widget_bundle import WidgetBundle
 
 router = APIRouter(include_in_schema=False)
@@ -23,11 +24,10 @@ _SITE_ASSETS = {"site.css": "text/css"}
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "public, max-age=3600, stale-while-revalidate=86400"
 
-# The demo pages run only our own script; the widget talks to this origin.
+# The demo pages run only our own script; the widget talks to this origin. Unlike the
+# staff pages they hold no token, so they may be cached and send a referrer.
 SITE_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
-                               "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
-                               "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "Content-Security-Policy": OWN_SCRIPTS_ONLY_CSP,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
 }
