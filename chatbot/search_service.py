@@ -15,7 +15,9 @@ from chatbot.config import Settings
 from chatbot.embedding.base import Embedder
 from chatbot.errors import IndexNotFoundError, InvalidQueryError
 from chatbot.index import IndexStore, LoadedIndex
+from chatbot.index.loaded import StoredArticle
 from chatbot.language import SUPPORTED_LANGUAGES, LanguageDetector, LanguageGuess
+from chatbot.lexical import analyze
 from chatbot.retrieval import ArticleHit, HybridRetriever, LinearRanker, SearchMode
 
 log = logging.getLogger(__name__)
@@ -103,3 +105,25 @@ class SearchService:
         query_lang = language.code if language.supported else None
         hits = retriever.search(query, query_lang=query_lang, top_k=top_k, mode=mode)
         return SearchResult(language=language, hits=hits, index_version=retriever.index.version)
+
+    # --- what the dialogue needs (chatbot.dialogue.core.Searcher) ------------------------
+
+    def search_hits(self, query: str, *, lang: str, top_k: int) -> list[ArticleHit]:
+        return self.search(query, top_k=top_k, lang=lang).hits
+
+    def article_versions(self, article_id: str) -> dict[str, StoredArticle]:
+        index = self.index
+        return index.article_versions(article_id) if index is not None else {}
+
+    def term_coverage(self, text: str, article_id: str, lang: str) -> float | None:
+        """Share of the text's content words (analysed in `lang`) found in that version
+        of the article; None when the text has no content words."""
+        index = self.index
+        terms = set(analyze(text, lang))
+        if index is None or not terms or (article_id, lang) not in index.articles:
+            return None
+        return len(terms & index.article_terms(article_id, lang)) / len(terms)
+
+    def related_articles(self, article_id: str, max_gap: float) -> list[str]:
+        index = self.index
+        return index.related_articles(article_id, max_gap) if index is not None else []

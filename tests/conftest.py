@@ -27,6 +27,24 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 # Debian's Chromium for browser tests; Playwright never downloads a browser here.
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# A missing browser fails the browser tests with the install command; only this
+# explicit opt-out skips them (a machine that cannot have Chromium).
+SKIP_BROWSER_TESTS = os.environ.get("CHATBOT_SKIP_BROWSER_TESTS") == "1"
+# Pictures the tests take go here (ignored by git); `make screenshots` copies the
+# README's into web_widget/screenshots/.
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def require_chromium() -> str:
+    """The Chromium binary, or a clear failure saying how to install it."""
+    if CHROMIUM is None:
+        pytest.fail("Debian's chromium is not installed: `apt-get install chromium` "
+                    "(or set CHATBOT_SKIP_BROWSER_TESTS=1 to skip the browser tests)")
+    return CHROMIUM
+
+
+browser_tests = pytest.mark.skipif(SKIP_BROWSER_TESTS,
+                                   reason="CHATBOT_SKIP_BROWSER_TESTS=1")
 # Without the background-networking flags Chromium keeps dialling Google's hosts,
 # which this offline machine refuses.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",

@@ -67,6 +67,9 @@ def test_ingest_builds_and_skips_when_up_to_date(write_article, tmp_path: Path) 
     assert first.returncode == 0, first.stderr
     assert "1 articles" in first.stdout
     assert "skipped amt/kaputt.de.md: empty body" in first.stderr
+    # Not a terminal: one progress line per stage instead of a progress bar.
+    assert "loading corpus" in first.stderr
+    assert "embedding: 1 to do" in first.stderr
     second = run_cli(*args, "--if-stale")
     assert second.returncode == 0
     assert "is up to date" in second.stdout

@@ -436,8 +436,10 @@ function renderMessage(message, index) {
     item.append(group);
   }
   if (message.type === "answer" && message.turn) item.append(renderFeedback(message));
+  // An answer carries actions only when the service was not sure of it.
+  const unsureAnswer = message.type === "answer" && (message.actions || []).length > 0;
   if (message.type === "escalate" || message.type === "unsupported_language" ||
-      message.offerTicket) {
+      message.offerTicket || unsureAnswer) {
     item.append(renderActions(message, index));
   }
   return item;
@@ -733,7 +735,9 @@ function contactFields({ nameOptional, contactHint }) {
 function openTicketForm(message, action, opener) {
   if (focusOpenForm(opener)) return;
   const holder = opener.closest(".msg");
-  const question = state.messages.filter((m) => m.role === "citizen").map((m) => m.text).join("\n");
+  // The question that escalated (the reply names it); the transcript goes along anyway.
+  const asked = state.messages.filter((m) => m.role === "citizen");
+  const question = action.message || (asked.length ? asked[asked.length - 1].text : "");
   const headingId = uid("ticket");
   const form = el("form", { class: "inline-form ticket-form", novalidate: true, "aria-labelledby": headingId });
   form.append(

@@ -24,6 +24,7 @@ from chatbot.dialogue.compose import Composer
 from chatbot.dialogue.hotline import Hotline, parse_hours
 from chatbot.errors import ChatbotError
 from chatbot.escalation.clock import Clock
+from chatbot.escalation.corpus_check import corpus_calendar_mismatches
 from chatbot.search_service import SearchService
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, *, search_service: SearchServic
                 # Keep serving /healthz and /readyz so operators see why it is not ready.
                 app.state.startup_problem = str(exc)
                 log.error("search unavailable: %s", exc)
+        _warn_about_corpus_mismatches(app)
         poller = asyncio.create_task(_poll_index(app, settings.index_poll_seconds))
         try:
             yield
@@ -104,6 +106,17 @@ def create_app(settings: Settings | None = None, *, search_service: SearchServic
         return response
 
     return app
+
+
+def _warn_about_corpus_mismatches(app: FastAPI) -> None:
+    """Articles whose department or appointment service the calendars file lacks: the
+    chat then offers tickets without a department and no booking (logged once)."""
+    service: SearchService | None = app.state.search
+    index = service.index if service is not None else None
+    if index is None:
+        return
+    for problem in corpus_calendar_mismatches(index.articles.values(), app.state.calendars):
+        log.warning("corpus vs calendars: %s", problem)
 
 
 async def _poll_index(app: FastAPI, interval: float) -> None:

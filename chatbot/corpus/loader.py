@@ -59,7 +59,25 @@ def load_corpus(corpus_dir: Path) -> CorpusLoad:
             continue
         seen[(article.id, article.lang)] = relative
         result.articles.append(article)
-    return result
+    return _require_source_revisions(result)
+
+
+def _require_source_revisions(loaded: CorpusLoad) -> CorpusLoad:
+    """A translation must name the German revision it follows; an article that exists
+    only in other languages is its own source (translation status shows German as
+    missing)."""
+    german = {a.id for a in loaded.articles if a.lang == SOURCE_LANGUAGE}
+    kept = []
+    for article in loaded.articles:
+        if (article.lang != SOURCE_LANGUAGE and article.source_revision is None
+                and article.id in german):
+            loaded.issues.append(CorpusIssue(
+                article.path, "missing field(s): source_revision (the German `updated` "
+                "this translation follows)"))
+        else:
+            kept.append(article)
+    loaded.articles = kept
+    return loaded
 
 
 def _parse_file(path: Path, relative: str) -> Article:
@@ -101,9 +119,9 @@ def _build_article(meta: dict[str, Any], body: str, path: Path, relative: str) -
     if not body:
         raise _InvalidArticleError("empty body: the article has no text after the front matter")
     source_revision = _optional_date(meta, "source_revision")
-    if lang != SOURCE_LANGUAGE and source_revision is None:
-        raise _InvalidArticleError("missing field(s): source_revision (the German `updated` "
-                              "this translation follows)")
+    summary = meta.get("summary")
+    if summary is not None and not (isinstance(summary, str) and summary.strip()):
+        raise _InvalidArticleError("summary must be a non-empty text")
     keywords = meta.get("keywords") or []
     if not isinstance(keywords, list) or not all(isinstance(k, str | int) for k in keywords):
         raise _InvalidArticleError("keywords must be a list of words")
@@ -123,6 +141,7 @@ def _build_article(meta: dict[str, Any], body: str, path: Path, relative: str) -
         keywords=tuple(str(k) for k in keywords),
         appointment_service=str(service) if service else None,
         source_revision=source_revision,
+        summary=summary.strip() if isinstance(summary, str) else None,
     )
 
 

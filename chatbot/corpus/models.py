@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from chatbot.languages import SUPPORTED_LANGUAGES
+
 # The corpus languages; German is the source of every translation.
-LANGUAGES: tuple[str, ...] = ("de", "en", "fr", "it", "pl", "tr", "ku")
+LANGUAGES: tuple[str, ...] = SUPPORTED_LANGUAGES
 SOURCE_LANGUAGE = "de"
 
 
@@ -25,6 +27,8 @@ class Article:
     keywords: tuple[str, ...] = ()
     appointment_service: str | None = None
     source_revision: date | None = None
+    summary: str | None = None
+    """One or two sentences that answer the common question; quoted before the section."""
 
     @property
     def key(self) -> str:

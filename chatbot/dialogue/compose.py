@@ -18,8 +18,10 @@ from chatbot.config import checkout_path
 from chatbot.dialogue.hotline import HotlineStatus
 from chatbot.errors import ChatbotError
 from chatbot.language import SUPPORTED_LANGUAGES
+from chatbot.languages import load_languages
 
-TEMPLATES = ("answer", "clarify", "escalate", "hotline", "smalltalk", "unsupported")
+TEMPLATES = ("answer", "appointment", "clarify", "escalate", "hotline", "out_of_scope", "smalltalk",
+             "unsupported")
 SUFFIX = ".md.j2"
 
 
@@ -38,6 +40,9 @@ class Composer:
                    if not (prompts_dir / lang / f"{name}{SUFFIX}").is_file()]
         if missing:
             raise PromptsError(f"missing templates in {prompts_dir}: {', '.join(missing)}")
+        # Every language's data file is checked here too, so a missing one stops
+        # `chatbot serve` at start-up, not the first chat in that language.
+        self.languages = load_languages(SUPPORTED_LANGUAGES)
         self.env = SandboxedEnvironment(loader=FileSystemLoader(str(prompts_dir)),
                                         undefined=StrictUndefined, autoescape=False,
                                         keep_trailing_newline=False)
@@ -56,27 +61,11 @@ class Composer:
         # before the weekday parts existed; the shipped ones use the parts.
         return self.render(lang, "hotline", open=status.open, phone=status.phone,
                            next_open=_when(status.next_open),
-                           next_open_day=NEXT_OPEN_DAY[lang][status.next_open.weekday()],
+                           next_open_day=self.languages[lang].weekdays[status.next_open.weekday()],
                            next_open_date=status.next_open.strftime("%d.%m.%Y"),
                            next_open_time=status.next_open.strftime("%H:%M"),
                            closes_at=status.closes_at.strftime("%H:%M") if status.closes_at
                            else "")
-
-
-# Monday first, in the grammatical form each language's hotline template needs
-# ("ab Montag", "w poniedziałek", "roja Duşemê"): citizens read "opens Monday",
-# not a bare date.
-NEXT_OPEN_DAY: dict[str, tuple[str, ...]] = {
-    "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-    "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
-    "it": ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"),
-    "pl": ("w poniedziałek", "we wtorek", "w środę", "w czwartek", "w piątek", "w sobotę",
-           "w niedzielę"),
-    "tr": ("Pazartesi", "Salı", "Çarşamba", "Perşembe", "Cuma", "Cumartesi", "Pazar"),
-    "ku": ("roja Duşemê", "roja Sêşemê", "roja Çarşemê", "roja Pêncşemê", "roja Înê",
-           "roja Şemiyê", "roja Yekşemê"),
-}
 
 
 def _when(moment: datetime) -> str:

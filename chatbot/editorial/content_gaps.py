@@ -24,7 +24,6 @@ from typing import Any, Literal
 import numpy as np
 from sqlalchemy.orm import Session
 
-from chatbot.dialogue.intents import normalise
 from chatbot.editorial.clustering import closest_to_centroid, greedy_clusters
 from chatbot.editorial.gap_questions import (
     REASON_ESCALATED,
@@ -37,6 +36,7 @@ from chatbot.embedding.base import Embedder
 from chatbot.errors import ChatbotError
 from chatbot.language import SUPPORTED_LANGUAGES
 from chatbot.search_service import SearchService
+from chatbot.text import normalise
 
 SIMILARITY_THRESHOLD = 0.86
 """Cosine (multilingual-e5-small, "query: " prompt) a question needs to *every*

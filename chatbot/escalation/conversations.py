@@ -6,6 +6,7 @@ content-gap report read them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -42,6 +43,45 @@ def record_message(session: Session, *, conversation_id: str, role: str, text: s
         role=role, text=text, language=language, created_at=now,
         detected_language=detected_language, reply_type=reply_type, article_id=article_id,
         department=department, confidence=confidence))
+    session.commit()
+    return conversation
+
+
+@dataclass(frozen=True)
+class StoredReply:
+    """An assistant's reply as stored beside the citizen's message it answers."""
+
+    text: str
+    reply_type: str
+    article_id: str | None
+    department: str | None
+    confidence: float
+    topic_confident: bool
+
+
+def record_turn(session: Session, *, conversation_id: str, question: str, reply: StoredReply,
+                language: str | None, detected_language: str | None, now: datetime
+                ) -> Conversation:
+    """The citizen's message and the reply, committed together: a turn is stored whole
+    or not at all."""
+    if reply.reply_type not in REPLY_TYPES:
+        raise ValueError(f"reply_type must be one of {', '.join(REPLY_TYPES)}")
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        conversation = Conversation(id=conversation_id, language=language, created_at=now,
+                                    last_activity_at=now)
+        session.add(conversation)
+    conversation.last_activity_at = now
+    if language:
+        conversation.language = language
+    conversation.messages.append(ConversationMessage(
+        role="citizen", text=question, language=language, created_at=now,
+        detected_language=detected_language))
+    conversation.messages.append(ConversationMessage(
+        role="assistant", text=reply.text, language=language, created_at=now,
+        reply_type=reply.reply_type, article_id=reply.article_id,
+        department=reply.department, confidence=reply.confidence,
+        topic_confident=reply.topic_confident))
     session.commit()
     return conversation
 

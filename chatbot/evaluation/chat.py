@@ -1,107 +1,174 @@
-"""Chat policy quality: answer rate on in-domain questions, refusal rate out of scope.
+"""Chat quality: each question goes through the production dialogue as a first message.
 
-In-domain rows: `{"lang", "question", "article_id", "split"}`; out-of-scope rows:
-`{"lang", "question", "split"}`. Each question goes through language detection,
-retrieval and `dialogue.policy.decide` exactly as a first chat message does.
+Three kinds of rows, one reader:
+- in-domain questions `{"lang", "question", "article_id", "split"}`
+  (`tests/data/questions.jsonl`);
+- blind questions `{"lang", "question", "in_scope", "article_id" | null, "facts",
+  "split"}` (`tests/data/blind_questions.jsonl`): written by someone who had not read
+  the articles; an answer counts as answering only if its text contains every
+  expected fact (any alternative of "a | b");
+- out-of-scope questions `{"lang", "question", "split"}` and SIB-200 sentences.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
-from chatbot.dialogue.intents import asks_for_human
-from chatbot.dialogue.policy import ReplyType, decide
+from chatbot.dialogue.core import Dialogue
+from chatbot.dialogue.hotline import Hotline
+from chatbot.dialogue.policy import Evidence, ReplyType
+from chatbot.dialogue.reply import Reply, TicketAction
 from chatbot.language import SUPPORTED_LANGUAGES
 from chatbot.search_service import SearchService
+from chatbot.text import fold
+
+# A Saturday: the hotline is closed, as it is whenever the chat matters most.
+EVALUATED_AT = datetime(2026, 10, 10, 9, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ChatCase:
+    lang: str
+    question: str
+    in_scope: bool
+    expected: frozenset[str]
+    """Articles that answer it; empty when none does (out of scope, or unanswerable)."""
+    facts: tuple[str, ...] = ()
+    split: str | None = None
 
 
 @dataclass(frozen=True)
 class Outcome:
-    lang: str
-    in_domain: bool
+    case: ChatCase
     type: ReplyType
-    right: bool
-    """in-domain: answered with the expected article, or offered it among the choices."""
+    evidence: Evidence
+    article_id: str | None
+    choices: tuple[str, ...]
+    facts_found: bool
+    department_offered: bool
+
+    @property
+    def answered_right(self) -> bool:
+        return self.type is ReplyType.ANSWER and self.article_id in self.case.expected
+
+    @property
+    def answered_wrong(self) -> bool:
+        return self.type is ReplyType.ANSWER and self.article_id not in self.case.expected
+
+    @property
+    def clarified_right(self) -> bool:
+        return self.type is ReplyType.CLARIFY and bool(self.case.expected & set(self.choices))
+
+    @property
+    def refused(self) -> bool:
+        """Out of scope handled politely: no answer, no choice list, no department."""
+        return (self.type in (ReplyType.ESCALATE, ReplyType.UNSUPPORTED)
+                and not self.department_offered)
 
 
-def read_rows(path: Path, split: str | None) -> list[dict[str, str]]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip()]
-    return [r for r in rows if split is None or r.get("split") == split]
-
-
-def classify(service: SearchService, question: str, expected: str | None) -> tuple[ReplyType, bool]:
-    language = service.detect(question)
-    if not language.supported:
-        return ReplyType.UNSUPPORTED, False
-    hits = service.search(question, top_k=5, lang=language.code).hits
-    if asks_for_human(question):
-        return ReplyType.ESCALATE, False
-    decision = decide(hits)
-    right = expected is not None and any(h.article_id == expected for h in decision.hits)
-    return decision.type, right and decision.type in (ReplyType.ANSWER, ReplyType.CLARIFY)
-
-
-def evaluate(service: SearchService, *, questions: Path, out_of_scope: Path,
-             split: str | None = "dev") -> list[Outcome]:
-    outcomes = evaluate_in_domain(service, read_rows(questions, split))
-    for row in read_rows(out_of_scope, split):
-        kind, _ = classify(service, row["question"], None)
-        outcomes.append(Outcome(row["lang"], False, kind, False))
-    return outcomes
+def read_cases(path: Path, split: str | None = None) -> list[ChatCase]:
+    cases = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from exc
+        if split is not None and row.get("split") != split:
+            continue
+        article = row.get("article_id")
+        expected = frozenset([article, *row.get("also_ok", [])]) if article else frozenset()
+        cases.append(ChatCase(lang=row["lang"], question=row["question"],
+                              in_scope=bool(row.get("in_scope", article is not None)),
+                              expected=expected, facts=tuple(row.get("facts", ())),
+                              split=row.get("split")))
+    return cases
 
 
 SIB_LANGUAGES = {"deu_Latn": "de", "eng_Latn": "en", "fra_Latn": "fr", "ita_Latn": "it",
                  "pol_Latn": "pl", "tur_Latn": "tr", "kmr_Latn": "ku"}
 
 
-def evaluate_sib(service: SearchService, *, sib_dir: Path, split: str = "dev") -> list[Outcome]:
+def read_sib(sib_dir: Path, split: str = "dev", limit: int | None = None) -> list[ChatCase]:
     """SIB-200 news and science sentences in the 7 languages: all out of scope."""
-    outcomes = []
+    cases = []
     for name, lang in SIB_LANGUAGES.items():
         lines = (sib_dir / f"{name}.{split}.tsv").read_text(encoding="utf-8").splitlines()[1:]
-        for line in lines:
-            sentence = line.split("\t")[-1].strip()
-            if sentence:
-                kind, _ = classify(service, sentence, None)
-                outcomes.append(Outcome(lang, False, kind, False))
-    return outcomes
+        sentences = [line.split("\t")[-1].strip() for line in lines]
+        cases += [ChatCase(lang=lang, question=s, in_scope=False, expected=frozenset(),
+                           split=split) for s in sentences[:limit] if s]
+    return cases
 
 
-def evaluate_in_domain(service: SearchService, rows: list[dict[str, str]]) -> list[Outcome]:
-    outcomes = []
-    for row in rows:
-        kind, right = classify(service, row["question"], row["article_id"])
-        outcomes.append(Outcome(row["lang"], True, kind, right))
-    return outcomes
+def contains_fact(text: str, fact: str) -> bool:
+    """Whether a reply contains a fact ("a | b": either), ignoring case, accents,
+    Markdown emphasis and line breaks."""
+    plain = " ".join(fold(text.replace("*", "")).split())
+    return any(" ".join(fold(alt.replace("*", "")).split()) in plain
+               for alt in fact.split(" | "))
 
 
-def table(outcomes: list[Outcome]) -> str:
-    """Per language: in-domain answered right / clarified right / wrong answers, and
-    out-of-scope refused (escalate or unsupported_language)."""
+def run_case(dialogue: Dialogue, search: SearchService, case: ChatCase,
+             hotline: Hotline) -> Outcome:
+    language = search.detect(case.question)
+    reply: Reply = dialogue.respond(case.question, language, [],
+                                    hotline.status(EVALUATED_AT),
+                                    lambda article_id, lang: f"/articles/{article_id}")
+    article = reply.topic.article_id if reply.topic and reply.type is ReplyType.ANSWER else None
+    return Outcome(
+        case=case, type=reply.type, evidence=reply.evidence, article_id=article,
+        choices=tuple(c.article_id for c in reply.choices),
+        facts_found=all(contains_fact(reply.text, f) for f in case.facts),
+        department_offered=any(isinstance(a, TicketAction) and a.department
+                               for a in reply.actions))
+
+
+def evaluate(dialogue: Dialogue, search: SearchService, cases: Iterable[ChatCase],
+             hotline: Hotline | None = None) -> list[Outcome]:
+    hotline = hotline or Hotline()
+    return [run_case(dialogue, search, case, hotline) for case in cases]
+
+
+def table(outcomes: list[Outcome], *, with_facts: bool = False) -> str:
+    """Per language: in-scope questions answered right (and, for blind questions, with
+    the asked facts), clarified with the right article among the choices, answered
+    wrongly; out-of-scope questions refused politely (no answer, no choice list, no
+    department), and how many of those got the plain out-of-scope reply."""
     groups: dict[str, list[Outcome]] = defaultdict(list)
     for outcome in outcomes:
-        groups[outcome.lang].append(outcome)
+        groups[outcome.case.lang].append(outcome)
     langs = [lang for lang in SUPPORTED_LANGUAGES if lang in groups] + sorted(
         set(groups) - set(SUPPORTED_LANGUAGES))
-    lines = ["lang  n_in  answer_right  clarify_right  answer_wrong  n_oos  oos_refused",
-             "----  ----  ------------  -------------  ------------  -----  -----------"]
+    columns = ["lang", "n_in", "answer_right"]
+    if with_facts:
+        columns.append("with_facts")
+    columns += ["clarify_right", "answer_wrong", "n_unanswerable", "n_oos", "oos_refused",
+                "oos_plain"]
+    lines = ["  ".join(columns), "  ".join("-" * len(c) for c in columns)]
 
     def rate(part: int, whole: int) -> str:
         return f"{part / whole:.2f}" if whole else "-"
 
     for lang in [*langs, "all"]:
         rows = outcomes if lang == "all" else groups[lang]
-        ind = [o for o in rows if o.in_domain]
-        oos = [o for o in rows if not o.in_domain]
-        answered = sum(o.type is ReplyType.ANSWER and o.right for o in ind)
-        clarified = sum(o.type is ReplyType.CLARIFY and o.right for o in ind)
-        wrong = sum(o.type is ReplyType.ANSWER and not o.right for o in ind)
-        refused = sum(o.type in (ReplyType.ESCALATE, ReplyType.UNSUPPORTED) for o in oos)
-        lines.append(f"{lang:<4}  {len(ind):>4}  {rate(answered, len(ind)):>12}  "
-                     f"{rate(clarified, len(ind)):>13}  {rate(wrong, len(ind)):>12}  "
-                     f"{len(oos):>5}  {rate(refused, len(oos)):>11}")
+        answerable = [o for o in rows if o.case.in_scope and o.case.expected]
+        unanswerable = [o for o in rows if o.case.in_scope and not o.case.expected]
+        oos = [o for o in rows if not o.case.in_scope]
+        values = [lang, str(len(answerable)),
+                  rate(sum(o.answered_right for o in answerable), len(answerable))]
+        if with_facts:
+            values.append(rate(sum(o.answered_right and o.facts_found for o in answerable),
+                               len(answerable)))
+        values += [rate(sum(o.clarified_right for o in answerable), len(answerable)),
+                   rate(sum(o.answered_wrong for o in answerable), len(answerable)),
+                   str(len(unanswerable)), str(len(oos)),
+                   rate(sum(o.refused for o in oos), len(oos)),
+                   rate(sum(o.refused and o.evidence is Evidence.NONE for o in oos), len(oos))]
+        lines.append("  ".join(v.rjust(len(c)) for v, c in zip(values, columns, strict=True)))
     return "\n".join(lines)

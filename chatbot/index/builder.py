@@ -229,6 +229,7 @@ def _write_index(
                     article.source_revision.isoformat() if article.source_revision else None
                 ),
                 "path": article.path,
+                "summary": article.summary,
                 "body": article.body,
             }
             out.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -21,6 +21,10 @@ from chatbot.index import lexical_index
 from chatbot.index.builder import ARTICLES_FILE, CHUNKS_FILE, VECTORS_FILE
 from chatbot.index.manifest import FORMAT_VERSION, IndexManifest
 from chatbot.index.store import read_manifest
+from chatbot.lexical import analyze
+
+MAX_RELATED = 3
+"""At most this many related articles (follow-ups may move to them)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class StoredArticle:
     source_revision: str | None
     path: str
     body: str
+    summary: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,9 @@ class LoadedIndex:
             self.articles[(article.id, article.lang)] = article
             self._versions.setdefault(article.id, {})[article.lang] = article
         self.lexical = lexical_index.load(path)
+        self._article_terms: dict[tuple[str, str], frozenset[str]] = {}
+        self._title_terms: dict[tuple[str, str], frozenset[str]] = {}
+        self._article_vectors: tuple[list[str], npt.NDArray[np.float64]] | None = None
         self.chunk_langs = np.array([c.lang for c in self.chunks])
         self.chunk_docs = np.array([f"{c.article_id}\x1f{c.lang}" for c in self.chunks])
         raw = self.vectors.reconstruct_n(0, self.vectors.ntotal)
@@ -123,6 +131,50 @@ class LoadedIndex:
         if index is not None:
             out[index.rows] = index.scores(query)
         return out
+
+    def article_terms(self, article_id: str, lang: str) -> frozenset[str]:
+        """Analysed terms of a version's title, keywords and body (for query coverage)."""
+        key = (article_id, lang)
+        terms = self._article_terms.get(key)
+        if terms is None:
+            article = self.articles[key]
+            text = " ".join((article.title, " ".join(article.keywords), article.body))
+            terms = self._article_terms[key] = frozenset(analyze(text, lang))
+        return terms
+
+    def title_terms(self, article_id: str, lang: str) -> frozenset[str]:
+        """Analysed terms of a version's title and keywords."""
+        key = (article_id, lang)
+        terms = self._title_terms.get(key)
+        if terms is None:
+            article = self.articles[key]
+            text = " ".join((article.title, " ".join(article.keywords)))
+            terms = self._title_terms[key] = frozenset(analyze(text, lang))
+        return terms
+
+    def related_articles(self, article_id: str, max_gap: float,
+                         max_related: int = MAX_RELATED) -> list[str]:
+        """The articles nearest to this one by mean chunk vector, closest first, that are
+        at most `max_gap` less close than the nearest: "Kinderreisepass" for "Reisepass
+        beantragen", not "Anmeldung". (A relative cut: e5's cosines between articles of
+        one city's corpus all lie between 0.94 and 0.99.)"""
+        if self._article_vectors is None:
+            ids = sorted({c.article_id for c in self.chunks})
+            raw = self.vectors.reconstruct_n(0, self.vectors.ntotal)
+            position = {a: i for i, a in enumerate(ids)}
+            sums = np.zeros((len(ids), raw.shape[1]), dtype=np.float64)
+            np.add.at(sums, [position[c.article_id] for c in self.chunks], raw)
+            sums /= np.linalg.norm(sums, axis=1, keepdims=True)
+            self._article_vectors = (ids, sums)
+        ids, vectors = self._article_vectors
+        if article_id not in ids:
+            return []
+        cosines = vectors @ vectors[ids.index(article_id)]
+        order = [int(i) for i in np.argsort(-cosines) if ids[int(i)] != article_id]
+        if not order:
+            return []
+        nearest = cosines[order[0]]
+        return [ids[i] for i in order[:max_related] if cosines[i] >= nearest - max_gap]
 
     def article_versions(self, article_id: str) -> dict[str, StoredArticle]:
         return dict(self._versions.get(article_id, {}))

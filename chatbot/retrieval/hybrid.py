@@ -11,6 +11,7 @@ import numpy.typing as npt
 
 from chatbot.embedding.base import Embedder
 from chatbot.index.loaded import LoadedIndex, StoredArticle
+from chatbot.lexical import analyze
 from chatbot.retrieval.features import FEATURE_NAMES, CandidateSet, document_features
 from chatbot.retrieval.ranker import DENSE_ONLY, LEXICAL_ONLY, LinearRanker
 
@@ -21,6 +22,15 @@ class SearchMode(StrEnum):
     HYBRID = "hybrid"
     DENSE = "dense"
     LEXICAL = "bm25"
+
+
+@dataclass(frozen=True)
+class SectionScore:
+    heading: str
+    position: int
+    dense: float
+    lexical: float
+    """BM25 of the chunk in the query's language, relative to the best chunk of the version."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,16 @@ class ArticleHit:
     lexical: float
     matched_lang: str
     """The language version whose text matched best (may differ from `lang`)."""
+    centred: float = 0.0
+    """Language-centred cosine of the best-matching version's best chunk."""
+    lexical_raw: float = 0.0
+    """log1p of the raw BM25 score in the query's language (not relative to other hits)."""
+    coverage: float = 0.0
+    """Share of the query's content terms found anywhere in the shown version."""
+    title_coverage: float = 0.0
+    """Share of the query's content terms found in the shown version's title and keywords."""
+    sections: tuple[SectionScore, ...] = ()
+    """How well each chunk of the shown version matches the query, for picking the passage."""
 
 
 class HybridRetriever:
@@ -67,25 +87,26 @@ class HybridRetriever:
     def candidates(
         self, query: str, query_vector: npt.NDArray[np.float32], *, query_lang: str | None
     ) -> CandidateSet:
-        return self._score(query, query_vector, query_lang)[0]
+        return self._score(query, query_vector, query_lang).candidates
 
     def _score(
         self, query: str, query_vector: npt.NDArray[np.float32], query_lang: str | None
-    ) -> tuple[CandidateSet, npt.NDArray[np.float32]]:
-        """Candidate features, and the raw cosine of every chunk (to pick sections)."""
+    ) -> _ChunkScores:
+        """Candidate features, and every chunk's raw cosine and BM25 (to pick sections)."""
         index = self.index
         dense = index.dense_scores(query_vector)
         lex_same = index.lexical_scores(query, query_lang) if query_lang else np.zeros_like(dense)
         lex_all = index.lexical_scores(query, None)
+        centred = index.centred_scores(query_vector, query_lang)
         candidates = document_features(
             chunk_docs=index.chunk_docs,
             dense=dense,
-            centred=index.centred_scores(query_vector, query_lang),
+            centred=centred,
             lex_same=lex_same,
             lex_all=lex_all,
             query_lang=query_lang,
         )
-        return candidates, dense
+        return _ChunkScores(candidates, dense, centred, lex_same)
 
     def search_embedded(
         self,
@@ -98,7 +119,9 @@ class HybridRetriever:
         prefer_lang: str | None = None,
     ) -> list[ArticleHit]:
         index = self.index
-        candidates, dense = self._score(query, query_vector, query_lang)
+        scores = self._score(query, query_vector, query_lang)
+        candidates, dense = scores.candidates, scores.dense
+        query_terms = set(analyze(query, query_lang)) if query_lang else set()
         ranker = {SearchMode.HYBRID: self.ranker, SearchMode.DENSE: DENSE_ONLY,
                   SearchMode.LEXICAL: LEXICAL_ONLY}[mode]
         probabilities = ranker.probabilities(ranker.scores(candidates.features))
@@ -115,8 +138,11 @@ class HybridRetriever:
             matched_lang = candidates.langs[top]
             versions = index.article_versions(article_id)
             article = versions.get(shown_lang or "") or versions[matched_lang]
-            row = self._best_row(article, dense)
+            rows = self._rows(article)
+            row = int(rows[np.argmax(dense[rows])])
             chunk = index.chunks[row]
+            top_doc = f"{article_id}\x1f{matched_lang}"
+            matched_rows = np.flatnonzero(index.chunk_docs == top_doc)
             hits.append(
                 ArticleHit(
                     article_id=article_id,
@@ -133,14 +159,44 @@ class HybridRetriever:
                     lexical=round(float(candidates.features[top, FEATURE_NAMES.index("lex_same")]),
                                   4),
                     matched_lang=matched_lang,
+                    centred=round(float(scores.centred[matched_rows].max()), 4),
+                    lexical_raw=round(float(np.log1p(max(
+                        0.0, float(scores.lex_same[matched_rows].max())))), 4),
+                    coverage=_coverage(query_terms, index.article_terms(article.id, article.lang)),
+                    title_coverage=_coverage(query_terms,
+                                             index.title_terms(article.id, article.lang)),
+                    sections=_section_scores(index, rows, dense, scores.lex_same),
                 )
             )
         return hits
 
-    def _best_row(self, article: StoredArticle, dense: npt.NDArray[np.float32]) -> int:
-        mask = self.index.chunk_docs == f"{article.id}\x1f{article.lang}"
-        rows = np.flatnonzero(mask)
-        return int(rows[np.argmax(dense[rows])])
+    def _rows(self, article: StoredArticle) -> npt.NDArray[np.intp]:
+        return np.flatnonzero(self.index.chunk_docs == f"{article.id}\x1f{article.lang}")
+
+
+@dataclass(frozen=True)
+class _ChunkScores:
+    candidates: CandidateSet
+    dense: npt.NDArray[np.float32]
+    centred: npt.NDArray[np.float32]
+    lex_same: npt.NDArray[np.float32]
+
+
+def _coverage(query_terms: set[str], document_terms: frozenset[str]) -> float:
+    if not query_terms:
+        return 0.0
+    return round(len(query_terms & document_terms) / len(query_terms), 4)
+
+
+def _section_scores(index: LoadedIndex, rows: npt.NDArray[np.intp],
+                    dense: npt.NDArray[np.float32], lex_same: npt.NDArray[np.float32]
+                    ) -> tuple[SectionScore, ...]:
+    best_lex = float(lex_same[rows].max()) if len(rows) else 0.0
+    return tuple(
+        SectionScore(heading=index.chunks[r].heading, position=index.chunks[r].position,
+                     dense=round(float(dense[r]), 4),
+                     lexical=round(float(lex_same[r]) / best_lex, 4) if best_lex > 0 else 0.0)
+        for r in rows)
 
 
 def _snippet(text: str) -> str:

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Float,
     ForeignKey,
@@ -125,6 +126,8 @@ class ConversationMessage(Base):
     """The article the reply was about: the answer, the first choice, the escalation topic."""
     department: Mapped[str | None] = mapped_column(String(64))
     confidence: Mapped[float | None] = mapped_column(Float)
+    topic_confident: Mapped[bool | None] = mapped_column(Boolean)
+    """The article was a confident topic that a follow-up may inherit (migration 0005)."""
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 

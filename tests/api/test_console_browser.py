@@ -11,7 +11,13 @@ from chatbot.api import create_app
 from chatbot.config import Settings
 from chatbot.escalation.users import add_user
 from chatbot.storage import Database
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, FakeClock, serve_in_thread
+from tests.conftest import (
+    CHROMIUM_ARGS,
+    FakeClock,
+    browser_tests,
+    require_chromium,
+    serve_in_thread,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -42,13 +48,13 @@ def console_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
         yield base, token
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+@browser_tests
 def test_an_agent_logs_in_and_works_a_ticket(console_server: tuple[str, str],
                                              tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api
     base, token = console_server
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
         page = browser.new_page(timezone_id="UTC")
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from chatbot.config import Settings
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, FakeClock, FakeEmbedder, serve_in_thread
+from tests.conftest import (
+    CHROMIUM_ARGS,
+    FakeClock,
+    FakeEmbedder,
+    browser_tests,
+    require_chromium,
+    serve_in_thread,
+)
 from tests.editorial.gap_data import record_turn, seed_gaps
 
 pytestmark = pytest.mark.browser
@@ -52,13 +59,13 @@ def editor_server(write_article: Callable[..., Path], tmp_path: Path) -> Iterato
         yield base, token
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+@browser_tests
 def test_an_editor_reindexes_and_sees_translation_status(editor_server: tuple[str, str],
                                                          tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api
     base, token = editor_server
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
         page = browser.new_page(timezone_id="UTC")
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))

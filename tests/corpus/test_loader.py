@@ -70,9 +70,29 @@ def test_missing_front_matter_is_rejected(tmp_path: Path) -> None:
 
 
 def test_translation_needs_source_revision(write_article, tmp_path: Path) -> None:
+    write_article("reisepass", "de")
     write_article("reisepass", "en", front="id: reisepass\nlang: en\ntitle: P\ndepartment: amt\n"
                                            "updated: 2026-10-01\n")
     assert "source_revision" in reasons(tmp_path)["amt/reisepass.en.md"]
+    assert [a.lang for a in load_corpus(tmp_path / "corpus").articles] == ["de"]
+
+
+def test_article_only_in_another_language_is_its_own_source(write_article,
+                                                            tmp_path: Path) -> None:
+    write_article("kita-anmelden", "tr", front="id: kita-anmelden\nlang: tr\ntitle: Kita\n"
+                                                "department: amt\nupdated: 2026-10-01\n")
+    result = load_corpus(tmp_path / "corpus")
+    assert result.issues == []
+    assert [(a.id, a.lang, a.source_revision) for a in result.articles] == [
+        ("kita-anmelden", "tr", None)]
+
+
+def test_summary_is_optional_text(write_article, tmp_path: Path) -> None:
+    write_article("reisepass", "de", extra="summary: Der Pass kostet 70 Euro.\n")
+    write_article("ausweis", "de", extra="summary: [not, text]\n")
+    result = load_corpus(tmp_path / "corpus")
+    assert [a.summary for a in result.articles] == ["Der Pass kostet 70 Euro."]
+    assert "summary must be a non-empty text" in reasons(tmp_path)["amt/ausweis.de.md"]
 
 
 def test_duplicate_id_and_language_is_reported_once(write_article, tmp_path: Path) -> None:

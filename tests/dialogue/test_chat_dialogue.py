@@ -87,7 +87,7 @@ def test_kurmanji_never_answered_in_turkish(chat: ChatService, session: Any,
 def test_football_escalates_with_ticket_and_hotline(chat: ChatService, session: Any) -> None:
     reply = say(chat, session, "Who won the football world cup in 2014?")
     assert reply.type is ReplyType.ESCALATE
-    kinds = [a["kind"] for a in reply.actions]
+    kinds = [a.kind for a in reply.actions]
     assert "ticket" in kinds
     assert "hotline" in kinds
     assert reply.hotline is not None
@@ -100,7 +100,7 @@ def test_human_request_escalates(chat: ChatService, session: Any) -> None:
     reply = say(chat, session, "Ich möchte mit einem Menschen sprechen")
     assert reply.type is ReplyType.ESCALATE
     assert reply.language.code == "de"
-    assert {"ticket", "hotline"} <= {a["kind"] for a in reply.actions}
+    assert {"ticket", "hotline"} <= {a.kind for a in reply.actions}
 
 
 @pytest.mark.parametrize("message", ["مرحبا، كيف يمكنني تجديد جواز سفري؟",
@@ -110,7 +110,7 @@ def test_unsupported_language(chat: ChatService, session: Any, message: str) -> 
     assert reply.type is ReplyType.UNSUPPORTED
     assert "Leider" in reply.text
     assert "Sorry" in reply.text
-    assert {"hotline", "appointment"} <= {a["kind"] for a in reply.actions}
+    assert {"hotline", "appointment"} <= {a.kind for a in reply.actions}
 
 
 def test_follow_up_uses_previous_topic(chat: ChatService, session: Any) -> None:

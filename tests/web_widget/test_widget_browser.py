@@ -20,14 +20,21 @@ from chatbot.api import create_app
 from chatbot.config import Settings
 from chatbot.escalation.users import add_user
 from chatbot.storage import Database
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, FakeClock, free_port, serve_in_thread
+from tests.conftest import (
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    FakeClock,
+    browser_tests,
+    free_port,
+    require_chromium,
+    serve_in_thread,
+)
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, browser_tests]
 
 WIDGET_TESTS = Path(__file__).parent
 AXE = WIDGET_TESTS / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = Path(__file__).parents[2] / "web_widget" / "screenshots"
+SCREENSHOTS = ARTIFACTS / "screenshots"
 # Saturday 10 October 2026, 18:00 in Berlin: the hotline is closed until Monday 8:00.
 SATURDAY_EVENING = datetime(2026, 10, 10, 16, 0, tzinfo=UTC)
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -94,9 +101,9 @@ def site(tmp_path_factory: pytest.TempPathFactory, search_service: Any,
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
@@ -416,10 +423,9 @@ def test_aggressive_host_css_does_not_change_the_widget(browser: Any,
         widget.ask("Wie beantrage ich einen Reisepass?")
         widget.locator("textarea#cc-input").blur()
         looks[css] = page.evaluate(WIDGET_STYLE_PROBE)
-        artifacts = SCREENSHOTS.parents[1] / "test-artifacts"
-        artifacts.mkdir(exist_ok=True)
+        ARTIFACTS.mkdir(exist_ok=True)
         page.locator("citizen-chat-widget .panel").screenshot(
-            path=str(artifacts / f"widget-{css}-css.png"))
+            path=str(ARTIFACTS / f"widget-{css}-css.png"))
         context.close()
         assert widget.errors == []
     assert looks["aggressive"] == looks["plain"]
@@ -491,8 +497,8 @@ def test_usable_at_320_px_and_at_200_percent_zoom(browser: Any, site: dict[str, 
 
 
 def test_screenshots_of_the_open_widget(browser: Any, site: dict[str, str]) -> None:
-    """Written for the README (web_widget/screenshots/)."""
-    SCREENSHOTS.mkdir(exist_ok=True)
+    """For the README: `make screenshots` copies them to web_widget/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for name, viewport in (("widget-desktop.png", {"width": 1280, "height": 860}),
                            ("widget-320px.png", {"width": 320, "height": 640})):
         context = browser.new_context(viewport=viewport, locale="de-DE",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, status
 from sqlalchemy import func, select
 
+from chatbot.api.chat_mapping import actions_public
 from chatbot.api.deps import DbWriteSession, NowDep, SearchServiceDep, SettingsDep
 from chatbot.api.schemas_chat import (
     ChatCreate,
@@ -16,7 +17,8 @@ from chatbot.api.schemas_chat import (
     HotlinePublic,
 )
 from chatbot.api.urls import article_url
-from chatbot.dialogue.service import ChatService, Source
+from chatbot.dialogue.reply import Source
+from chatbot.dialogue.service import ChatService
 from chatbot.errors import (
     IndexIncompatibleError,
     IndexNotFoundError,
@@ -41,7 +43,8 @@ def _source(source: Source) -> ChatSource:
 )
 def chat(body: ChatCreate, request: Request, search: SearchServiceDep,
                settings: SettingsDep, session: DbWriteSession, now: NowDep) -> ChatPublic:
-    service = ChatService(search, request.app.state.composer, request.app.state.hotline)
+    service = ChatService(search, request.app.state.composer, request.app.state.hotline,
+                          policy_path=settings.policy_profile)
 
     def url_for(article_id: str, lang: str) -> str:
         return article_url(request, settings, article_id, lang)
@@ -70,7 +73,8 @@ def chat(body: ChatCreate, request: Request, search: SearchServiceDep,
                               confidence=round(reply.language.confidence, 4),
                               supported=reply.language.supported),
         type=reply.type.value, text=reply.text, sources=[_source(s) for s in reply.sources],
-        actions=reply.actions, confidence=round(reply.confidence, 4),
+        actions=actions_public(reply.actions, request.app.state.calendars),
+        confidence=round(reply.confidence, 4),
         choices=[_source(s) for s in reply.choices], hotline=hotline,
     )
 

@@ -1,0 +1,306 @@
+"""One dialogue turn without storage or HTTP: message + language + history -> Reply.
+
+`ChatService` (storage) and `chatbot eval chat` (evaluation) both call `Dialogue.respond`,
+so what is measured is what citizens get.
+
+The order of decisions in a turn:
+1. unsupported language -> polite reply in German and English;
+2. small talk -> a short template reply;
+3. the message is searched on its own; its evidence decides whether it sets a topic;
+4. a request for a person -> escalation about the message's own topic when confident,
+   else the conversation's confident topic, else no topic;
+5. a short request for an appointment -> booking for the topic's service;
+6. a follow-up without topic evidence of its own -> the current topic, or an article
+   close to it ("and for my child?" after the passport -> the child's travel document);
+7. otherwise the policy: answer / clarify / "this article may help" / out of scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Protocol
+
+from chatbot.dialogue import followup, intents
+from chatbot.dialogue.compose import Composer
+from chatbot.dialogue.hotline import HotlineStatus
+from chatbot.dialogue.passage import select_passage
+from chatbot.dialogue.policy import Decision, Evidence, PolicyProfile, ReplyType
+from chatbot.dialogue.reply import (
+    Action,
+    AppointmentAction,
+    HotlineAction,
+    Reply,
+    Source,
+    TicketAction,
+)
+from chatbot.index.loaded import StoredArticle
+from chatbot.language import LanguageGuess
+from chatbot.languages import LanguageData
+from chatbot.retrieval import ArticleHit
+from chatbot.text import normalise
+
+UrlFor = Callable[[str, str], str]
+"""(article_id, lang) -> a public link to the article."""
+
+DEFAULT_APPOINTMENT_SERVICE = "buergerservice"
+APPOINTMENT_REQUEST_MAX_WORDS = 7
+""""Ich brauche einen Termin für meinen Pass" books; a longer question about
+appointments ("how do I book ... nothing free for weeks?") is answered from the articles."""
+TOP_K = 5
+FOLLOW_UP_MIN_COVERAGE = 0.5
+TWO_SECTIONS_MIN_WORDS = 6
+"""A question this long gets the two best sections: on the blind train questions, phone-
+typed questions of 6+ words asked two things in most cases (facts found 0.81 -> 0.90)."""
+
+
+@dataclass(frozen=True)
+class PastTurn:
+    """What a later turn needs to know about an earlier one."""
+
+    question: str
+    reply_type: ReplyType | None
+    article_id: str | None
+    confident: bool
+
+
+class Searcher(Protocol):
+    """The retrieval as the dialogue uses it (`SearchService` in production)."""
+
+    def search_hits(self, query: str, *, lang: str, top_k: int) -> list[ArticleHit]: ...
+
+    def article_versions(self, article_id: str) -> dict[str, StoredArticle]: ...
+
+    def related_articles(self, article_id: str, max_gap: float) -> list[str]: ...
+
+    def term_coverage(self, text: str, article_id: str, lang: str) -> float | None: ...
+
+
+class Dialogue:
+    def __init__(self, *, searcher: Searcher, composer: Composer, policy: PolicyProfile,
+                 languages: dict[str, LanguageData], contact_marker: str | None = None
+                 ) -> None:
+        self.searcher = searcher
+        self.composer = composer
+        self.policy = policy
+        self.languages = languages
+        self.contact_marker = contact_marker
+
+    def respond(self, message: str, language: LanguageGuess, history: Sequence[PastTurn],
+                status: HotlineStatus, url_for: UrlFor) -> Reply:
+        turn = _Turn(self, message, language, history, status, url_for)
+        return turn.reply()
+
+
+class _Turn:
+    """The state of one turn while it is decided (not kept afterwards)."""
+
+    def __init__(self, dialogue: Dialogue, message: str, language: LanguageGuess,
+                 history: Sequence[PastTurn], status: HotlineStatus, url_for: UrlFor) -> None:
+        self.d = dialogue
+        self.message = message
+        self.language = language
+        self.history = history
+        self.status = status
+        self.url_for = url_for
+        self.code = language.code
+
+    # --- the decision ----------------------------------------------------------------
+
+    def reply(self) -> Reply:
+        if not self.language.supported:
+            return self._unsupported()
+        kind = intents.small_talk(self.message)
+        if kind is not None:
+            return Reply(type=ReplyType.ANSWER, evidence=Evidence.CONFIDENT, confidence=1.0,
+                         text=self.d.composer.render(self.code, "smalltalk", kind=kind.value))
+        data = self.d.languages[self.code]
+        hits = self.d.searcher.search_hits(self.message, lang=self.code, top_k=TOP_K)
+        own = self.d.policy.decide(hits, self.code)
+        own_topic = own.hits[0] if own.type is ReplyType.ANSWER else None
+        current = self._current_topic()
+        if intents.asks_for_human(self.message):
+            topic = own_topic or current
+            return self._escalate(topic, confident=topic is not None, human=True,
+                                  confidence=1.0)
+        if (data.requests_appointment(self.message)
+                and len(normalise(self.message).split()) <= APPOINTMENT_REQUEST_MAX_WORDS):
+            return self._appointment(own_topic or current)
+        if (current is not None and own_topic is None
+                and followup.refers_back(self.message, self.code)):
+            answer = self._follow_up(current, hits, data)
+            if answer is not None:
+                return answer
+        return self._decided(own, data)
+
+    def _current_topic(self) -> ArticleHit | None:
+        """The article of the last confident turn, as a hit in this conversation's language."""
+        for past in reversed(self.history):
+            if past.confident and past.article_id:
+                return self._article_hit(past.article_id)
+            if past.reply_type is ReplyType.ESCALATE and not past.confident:
+                return None  # the conversation moved on to something unanswered
+        return None
+
+    def _follow_up(self, current: ArticleHit, own_hits: list[ArticleHit], data: LanguageData
+                   ) -> Reply | None:
+        """Search the message with the current topic; stay on it or move to an article
+        close to it, never to an unrelated one."""
+        previous = next((p.question for p in reversed(self.history) if p.confident), None)
+        query = followup.retrieval_query(self.message, previous, current.title, self.code)
+        hits = self.d.searcher.search_hits(query, lang=self.code, top_k=TOP_K)
+        allowed = {current.article_id, *self.d.searcher.related_articles(
+            current.article_id, self.d.policy.related_max_gap)}
+        position = next((i for i, h in enumerate(hits) if h.article_id in allowed), None)
+        if position is None:
+            return None
+        chosen = hits[position]
+        if not self._fits(chosen, data):
+            return None
+        confidence = self.d.policy.probability(hits, position, self.code)
+        # Section scores from the message alone when the article is among its hits: the
+        # combined query leans towards the section the previous answer quoted.
+        chosen = next((h for h in own_hits if h.article_id == chosen.article_id), chosen)
+        return self._answer(chosen, data, confidence=max(confidence, self.d.policy.answer_min),
+                            include_lead=chosen.article_id != current.article_id)
+
+    def _fits(self, article: ArticleHit, data: LanguageData) -> bool:
+        """A follow-up belongs to the topic when it asks one of the usual things (fee,
+        documents, ...), has no content words of its own ("und für mich?"), or most of
+        its words are in the article: "und das Wetter morgen?" after a passport answer
+        is a new, unanswerable question, not a passport question."""
+        if data.asks(self.message):
+            return True
+        coverage = self.d.searcher.term_coverage(self.message, article.article_id, article.lang)
+        return coverage is None or coverage >= FOLLOW_UP_MIN_COVERAGE
+
+    def _decided(self, decision: Decision, data: LanguageData) -> Reply:
+        if decision.type is ReplyType.ANSWER:
+            return self._answer(decision.hits[0], data, confidence=decision.confidence)
+        if decision.type is ReplyType.CLARIFY:
+            choices = [self._source(h) for h in decision.hits]
+            return Reply(type=ReplyType.CLARIFY, evidence=decision.evidence,
+                         confidence=decision.confidence,
+                         text=self.d.composer.render(self.code, "clarify", choices=choices),
+                         sources=choices, choices=choices, topic=decision.hits[0])
+        if decision.evidence is Evidence.WEAK:
+            return self._escalate(decision.hits[0], confident=False, human=False,
+                                  confidence=decision.confidence)
+        return self._out_of_scope(decision.confidence)
+
+    # --- replies ---------------------------------------------------------------------
+
+    def _answer(self, hit: ArticleHit, data: LanguageData, *, confidence: float,
+                include_lead: bool = True) -> Reply:
+        version = self.d.searcher.article_versions(hit.article_id).get(hit.lang)
+        fallback = hit.lang != self.code
+        if fallback and hit.lang != "de":
+            german = self.d.searcher.article_versions(hit.article_id).get("de")
+            version = german or version
+        source = self._source(hit)
+        asked = [partial(data.answers, aspect=a) for a in data.asks(self.message)]
+        if version is None:
+            passage_text, truncated = hit.section, False
+        else:
+            passage = select_passage(
+                version.body, hit.sections if version.lang == hit.lang else (),
+                summary=version.summary, asked=asked, contact_marker=self.d.contact_marker,
+                include_lead=include_lead,
+                second_section=len(normalise(self.message).split()) >= TWO_SECTIONS_MIN_WORDS)
+            passage_text, truncated = passage.text, passage.truncated
+        unsure = confidence < self.d.policy.sure_min
+        text = self.d.composer.render(self.code, "answer", title=hit.title,
+                                      section=passage_text, url=source.url, fallback=fallback,
+                                      more=truncated, unsure=unsure)
+        # A less certain answer keeps the way to a person open.
+        actions: list[Action] = ([self._ticket_action(hit, confident=True),
+                                  self._hotline_action()] if unsure else [])
+        return Reply(type=ReplyType.ANSWER, evidence=Evidence.CONFIDENT,
+                     confidence=confidence, text=text, sources=[source], actions=actions,
+                     topic=hit, confident_topic=True)
+
+    def _escalate(self, topic: ArticleHit | None, *, confident: bool, human: bool,
+                  confidence: float) -> Reply:
+        actions = self._actions(topic, confident=confident)
+        source = self._source(topic) if topic else None
+        text = self.d.composer.render(
+            self.code, "escalate", human_requested=human, may_help=None if confident else source,
+            appointment=any(isinstance(a, AppointmentAction) for a in actions),
+            hotline=self.d.composer.hotline(self.code, self.status))
+        return Reply(type=ReplyType.ESCALATE,
+                     evidence=Evidence.CONFIDENT if confident else
+                     (Evidence.WEAK if topic else Evidence.NONE),
+                     confidence=confidence, text=text, sources=[source] if source else [],
+                     actions=actions, hotline=self.status, topic=topic,
+                     confident_topic=confident)
+
+    def _out_of_scope(self, confidence: float) -> Reply:
+        text = self.d.composer.render(self.code, "out_of_scope",
+                                      hotline=self.d.composer.hotline(self.code, self.status))
+        # A ticket without department or topic: the agents triage it, should the
+        # question be the city's business after all.
+        return Reply(type=ReplyType.ESCALATE, evidence=Evidence.NONE, confidence=confidence,
+                     text=text, hotline=self.status,
+                     actions=[self._ticket_action(None, confident=False),
+                              self._hotline_action()])
+
+    def _appointment(self, topic: ArticleHit | None) -> Reply:
+        service = topic.appointment_service if topic else None
+        text = self.d.composer.render(
+            self.code, "appointment", topic=self._source(topic) if topic else None,
+            has_service=service is not None,
+            hotline=self.d.composer.hotline(self.code, self.status))
+        actions: list[Action] = [AppointmentAction(service or DEFAULT_APPOINTMENT_SERVICE),
+                                 self._ticket_action(topic, confident=topic is not None),
+                                 self._hotline_action()]
+        return Reply(type=ReplyType.ESCALATE, evidence=Evidence.CONFIDENT if topic else
+                     Evidence.NONE, confidence=1.0, text=text,
+                     sources=[self._source(topic)] if topic else [], actions=actions,
+                     hotline=self.status, topic=topic, confident_topic=topic is not None)
+
+    def _unsupported(self) -> Reply:
+        text = self.d.composer.render(
+            "de", "unsupported", hotline_de=self.d.composer.hotline("de", self.status),
+            hotline_en=self.d.composer.hotline("en", self.status))
+        return Reply(type=ReplyType.UNSUPPORTED, confidence=self.language.confidence,
+                     text=text, hotline=self.status,
+                     actions=[self._ticket_action(None, confident=False),
+                              AppointmentAction(DEFAULT_APPOINTMENT_SERVICE),
+                              self._hotline_action()])
+
+    # --- pieces ----------------------------------------------------------------------
+
+    def _actions(self, topic: ArticleHit | None, *, confident: bool) -> list[Action]:
+        actions: list[Action] = [self._ticket_action(topic, confident=confident)]
+        if topic is None or topic.appointment_service:
+            service = topic.appointment_service if topic else None
+            actions.append(AppointmentAction(service or DEFAULT_APPOINTMENT_SERVICE))
+        actions.append(self._hotline_action())
+        return actions
+
+    def _ticket_action(self, topic: ArticleHit | None, *, confident: bool) -> TicketAction:
+        return TicketAction(department=topic.department if topic and confident else None,
+                            topic=topic.title if topic and confident else None,
+                            message=self.message)
+
+    def _hotline_action(self) -> HotlineAction:
+        return HotlineAction(phone=self.status.phone, open=self.status.open,
+                             next_open=self.status.next_open)
+
+    def _source(self, hit: ArticleHit) -> Source:
+        return Source(article_id=hit.article_id, title=hit.title,
+                      url=hit.url or self.url_for(hit.article_id, hit.lang))
+
+    def _article_hit(self, article_id: str) -> ArticleHit | None:
+        """An article as a hit without retrieval evidence (the conversation's topic)."""
+        versions = self.d.searcher.article_versions(article_id)
+        version = versions.get(self.code) or versions.get("de") or next(
+            iter(versions.values()), None)
+        if version is None:
+            return None
+        return ArticleHit(article_id=article_id, lang=version.lang, title=version.title,
+                          department=version.department, score=0.0, snippet="", heading="",
+                          section="", url=version.url,
+                          appointment_service=version.appointment_service, dense=0.0,
+                          lexical=0.0, matched_lang=version.lang)

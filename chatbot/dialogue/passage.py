@@ -1,0 +1,211 @@
+"""The passage an answer quotes: the article's lead plus the whole section that matches.
+
+Retrieval chunks are cut for embedding (about 600 characters), not for reading: a
+chunk can end on "In general:" before the list it introduces, or be nothing but the
+hotline line at the end of an article. An answer therefore quotes whole blocks of
+the article (paragraphs, and lists together with the sentence that introduces them):
+the lead (or the front matter's `summary`) and the best-matching section, cut only
+between blocks, with a link to the rest when the section is long.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from chatbot.retrieval import SectionScore
+
+_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,2}[.)])\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+MAX_SECTION_CHARS = 900
+"""A section longer than this is cut at a block boundary and links to the article."""
+MAX_SECTIONS = 2
+"""A question asking about two things (fee and documents) gets both sections."""
+CONTACT_ONLY_CHARS = 220
+"""A section this short that holds the hotline number is a contact line, never quoted
+alone (every article ends with one)."""
+LEXICAL_WEIGHT = 0.04
+"""Section choice: dense cosine plus this times the chunk's relative BM25. Cosines of an
+article's chunks differ by a few hundredths; the lexical part breaks ties towards the
+section that names what was asked (fitted on the blind train questions' facts)."""
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str
+    """'' for the lead (the text before the first heading)."""
+    blocks: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.blocks)
+
+
+@dataclass(frozen=True)
+class QuotedSection:
+    heading: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    lead: str
+    sections: tuple[QuotedSection, ...]
+    truncated: bool
+    """A section was cut; the reply links to the rest."""
+
+    @property
+    def text(self) -> str:
+        parts = [self.lead]
+        parts += [f"**{s.heading}**\n\n{s.text}" if s.heading else s.text
+                  for s in self.sections]
+        return "\n\n".join(p for p in parts if p)
+
+    @property
+    def headings(self) -> list[str]:
+        return [s.heading for s in self.sections]
+
+
+HeadingMatcher = Callable[[str], bool]
+"""Whether a section heading answers something the question asks (e.g. its fees)."""
+
+
+def split_sections(body: str) -> list[Section]:
+    """Sections in order, each as whole blocks; lists stay whole together with the
+    paragraph that introduces them."""
+    sections: list[tuple[str, list[str]]] = [("", [])]
+    for heading, lines in _heading_runs(body):
+        if heading is not None:
+            sections.append((heading, []))
+        sections[-1][1].extend(_blocks(lines))
+    return [Section(h, tuple(b)) for h, b in sections if b]
+
+
+def select_passage(body: str, scores: Sequence[SectionScore], *, summary: str | None = None,
+                   asked: Sequence[HeadingMatcher] = (), contact_marker: str | None = None,
+                   include_lead: bool = True, second_section: bool = False,
+                   max_chars: int = MAX_SECTION_CHARS) -> Passage:
+    """The lead (or `summary`) and the section of `body` that answers the question.
+
+    `scores` are the retrieval's per-chunk scores of this article version (chunks carry
+    their section's heading). `asked` holds one matcher per thing the question asks
+    about (fee, documents, ...): a section whose heading answers one is preferred, and
+    when the question asks about two things, both sections are quoted; so are the two
+    best-scoring sections with `second_section` (a long question often asks two things
+    that no word list names).
+    `contact_marker` (the hotline number) marks contact-only sections, which are
+    skipped unless nothing else is left."""
+    sections = split_sections(body)
+    has_lead = bool(sections) and sections[0].heading == ""
+    lead = summary.strip() if summary else (sections[0].text if has_lead else "")
+    others = sections[1:] if has_lead else sections
+    candidates = [s for s in others if not _contact_only(s, contact_marker)] or others
+    if not candidates:
+        return Passage(lead=lead, sections=(), truncated=False)
+    chosen: list[Section] = []
+    for matcher in asked:
+        answering = [s for s in candidates if matcher(s.heading) and s not in chosen]
+        if answering:
+            chosen.append(max(answering, key=lambda s: _section_score(s, scores)))
+    by_score = sorted(candidates, key=lambda s: (-_section_score(s, scores),
+                                                 candidates.index(s)))
+    wanted = 2 if second_section else 1
+    for section in by_score:
+        if len(chosen) >= wanted:
+            break
+        if section not in chosen:
+            chosen.append(section)
+    chosen = sorted(chosen[:MAX_SECTIONS], key=candidates.index)
+    budget = max_chars if len(chosen) == 1 else max_chars // 2 + 150
+    quoted, truncated = [], False
+    for section in chosen:
+        text, cut = _cut(section.blocks, budget)
+        quoted.append(QuotedSection(section.heading, text))
+        truncated = truncated or cut
+    return Passage(lead=lead if include_lead else "", sections=tuple(quoted),
+                   truncated=truncated)
+
+
+def _section_score(section: Section, scores: Sequence[SectionScore]) -> float:
+    matching = [s.dense + LEXICAL_WEIGHT * s.lexical for s in scores
+                if s.heading == section.heading]
+    return max(matching, default=-1.0)
+
+
+def _contact_only(section: Section, marker: str | None) -> bool:
+    return (marker is not None and marker in section.text
+            and len(section.text) <= CONTACT_ONLY_CHARS)
+
+
+def _cut(blocks: tuple[str, ...], max_chars: int) -> tuple[str, bool]:
+    """Whole blocks up to `max_chars`; a first block that alone is longer is cut between
+    list items or sentences."""
+    kept: list[str] = []
+    size = 0
+    for block in blocks:
+        if kept and size + len(block) > max_chars:
+            return "\n\n".join(kept), True
+        if not kept and len(block) > max_chars:
+            return _cut_block(block, max_chars), True
+        kept.append(block)
+        size += len(block) + 2
+    return "\n\n".join(kept), False
+
+
+def _cut_block(block: str, max_chars: int) -> str:
+    lines = block.split("\n")
+    if len(lines) > 1:
+        kept = [lines[0]]
+        for line in lines[1:]:
+            if len("\n".join([*kept, line])) > max_chars and len(kept) > 1:
+                break
+            kept.append(line)
+        return "\n".join(kept)
+    sentences = _SENTENCE_END.split(block)
+    kept = [sentences[0]]
+    for sentence in sentences[1:]:
+        if len(" ".join([*kept, sentence])) > max_chars:
+            break
+        kept.append(sentence)
+    return " ".join(kept)
+
+
+def _heading_runs(body: str) -> list[tuple[str | None, list[str]]]:
+    """(heading or None for the lead, the lines under it)."""
+    runs: list[tuple[str | None, list[str]]] = [(None, [])]
+    for line in body.splitlines():
+        match = _HEADING.match(line)
+        if match:
+            runs.append((match.group(1).strip(), []))
+        else:
+            runs[-1][1].append(line.rstrip())
+    return runs
+
+
+def _blocks(lines: list[str]) -> list[str]:
+    """Paragraphs and lists; a list separated by blank lines stays one block, and a
+    paragraph ending in ':' is joined to the list that follows it."""
+    raw: list[list[str]] = []
+    current: list[str] = []
+    for line in [*lines, ""]:
+        if line.strip():
+            current.append(line)
+        elif current:
+            raw.append(current)
+            current = []
+    blocks: list[str] = []
+    previous_ends_in_list = False
+    for paragraph in raw:
+        starts_list = bool(_LIST_ITEM.match(paragraph[0]))
+        text = "\n".join(paragraph).strip()
+        if blocks and starts_list and (previous_ends_in_list or blocks[-1].endswith(":")):
+            blocks[-1] = f"{blocks[-1]}\n\n{text}"
+        else:
+            blocks.append(text)
+        last = paragraph[-1]
+        previous_ends_in_list = bool(_LIST_ITEM.match(last)) or (
+            last[:1] in (" ", "\t") and any(_LIST_ITEM.match(line) for line in paragraph))
+    return blocks

@@ -1,0 +1,119 @@
+"""Load and validate the per-language YAML files."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from chatbot.errors import ChatbotError
+from chatbot.text import normalise
+
+DATA_DIR = Path(__file__).resolve().parent
+
+
+class LanguageDataError(ChatbotError):
+    """A language file is missing or malformed."""
+
+
+class Aspect(StrEnum):
+    """What a question asks about an administrative service."""
+
+    FEE = "fee"
+    DOCUMENTS = "documents"
+    DEADLINE = "deadline"
+    DURATION = "duration"
+    APPOINTMENT = "appointment"
+    ONLINE = "online"
+    VALIDITY = "validity"
+    CHILD = "child"
+    """For a child: "and for my child?" keeps the topic and looks for what it says about
+    children."""
+
+
+class AspectCues(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    question: tuple[str, ...] = Field(
+        description="Normalised words or word beginnings in a question that ask this")
+    heading: tuple[str, ...] = Field(
+        description="Normalised words or word beginnings of article headings that answer it")
+
+
+class SmallTalkCues(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    greeting: tuple[str, ...]
+    thanks: tuple[str, ...]
+    goodbye: tuple[str, ...]
+    filler: tuple[str, ...] = ()
+
+
+class LanguageData(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str
+    name: str
+    aspects: dict[Aspect, AspectCues]
+    appointment_request: tuple[str, ...] = Field(
+        description="Phrases with which a citizen asks to book an appointment")
+    small_talk: SmallTalkCues
+    human_request: tuple[str, ...] = Field(
+        description="Phrases asking for a person, a callback, a complaint or a case status")
+    refers_back: tuple[str, ...] = Field(
+        description="Words that point back to the previous topic even in a long message")
+    weekdays: tuple[str, str, str, str, str, str, str] = Field(
+        description="Monday to Sunday as the hotline template uses them")
+
+    def asks(self, text: str) -> list[Aspect]:
+        """The aspects a question asks about, in the order of the registry."""
+        return [aspect for aspect, cues in self.aspects.items()
+                if _matches(normalise(text), cues.question)]
+
+    def answers(self, heading: str, aspect: Aspect) -> bool:
+        """Whether an article heading is the section about `aspect`."""
+        cues = self.aspects.get(aspect)
+        return cues is not None and _matches(normalise(heading), cues.heading)
+
+    def requests_appointment(self, text: str) -> bool:
+        return _matches(normalise(text), self.appointment_request)
+
+    def requests_person(self, text: str) -> bool:
+        return _matches(normalise(text), self.human_request)
+
+    def points_back(self, words: list[str]) -> bool:
+        """Whether any of these normalised words refers back to the previous topic."""
+        cues = {normalise(cue) for cue in self.refers_back}
+        return any(word in cues for word in words)
+
+
+def _matches(norm: str, cues: tuple[str, ...]) -> bool:
+    """A cue matches a word beginning ("kost" in "kostet") or, with a space, a phrase."""
+    padded = f" {norm}"
+    return any(f" {cue}" in padded for cue in cues)
+
+
+def load_language(code: str, directory: Path = DATA_DIR) -> LanguageData:
+    path = directory / f"{code}.yaml"
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise LanguageDataError(f"{path}: no language file for {code!r}") from exc
+    except yaml.YAMLError as exc:
+        raise LanguageDataError(f"{path}: not valid YAML: {exc}") from exc
+    try:
+        data = LanguageData.model_validate(raw)
+    except ValidationError as exc:
+        raise LanguageDataError(f"{path}: {exc}") from exc
+    if data.code != code:
+        raise LanguageDataError(f"{path}: code is {data.code!r}, expected {code!r}")
+    return data
+
+
+@cache
+def load_languages(codes: tuple[str, ...], directory: Path = DATA_DIR
+                   ) -> dict[str, LanguageData]:
+    return {code: load_language(code, directory) for code in codes}

@@ -1,0 +1,162 @@
+"""The dialogue core's decisions with a scripted searcher (no model): which evidence
+leads to which reply, and what the reply carries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from chatbot.dialogue.compose import Composer
+from chatbot.dialogue.core import Dialogue, PastTurn
+from chatbot.dialogue.hotline import Hotline
+from chatbot.dialogue.policy import Evidence, ReplyType
+from chatbot.dialogue.reply import AppointmentAction, TicketAction
+from chatbot.index.loaded import StoredArticle
+from chatbot.language import LanguageGuess
+from chatbot.languages import load_languages
+from chatbot.retrieval import ArticleHit
+from tests.dialogue.test_units import SCORE_ONLY
+
+REPO = Path(__file__).resolve().parents[2]
+SATURDAY = datetime(2026, 10, 10, 9, 0, tzinfo=UTC)
+BODY = "Den Pass beantragen Sie persönlich.\n\n## Gebühren\nDer Pass kostet 70 Euro.\n"
+
+
+def hit(article_id: str, score: float, *, department: str = "buergerservice",
+        service: str | None = "buergerservice") -> ArticleHit:
+    return ArticleHit(article_id=article_id, lang="de", title=article_id.title(),
+                      department=department, score=score, snippet="", heading="",
+                      section="", url=None, appointment_service=service, dense=0.9,
+                      lexical=1.0, matched_lang="de")
+
+
+class ScriptedSearcher:
+    """Returns the hits scripted for the first key the query contains; records queries."""
+
+    def __init__(self, script: dict[str, list[ArticleHit]],
+                 related: dict[str, list[str]] | None = None) -> None:
+        self.script = script
+        self.related = related or {}
+        self.queries: list[str] = []
+
+    def search_hits(self, query: str, *, lang: str, top_k: int) -> list[ArticleHit]:
+        self.queries.append(query)
+        key = next((k for k in self.script if k in query.lower()), None)
+        return list(self.script.get(key, []) if key else [])[:top_k]
+
+    def article_versions(self, article_id: str) -> dict[str, StoredArticle]:
+        return {"de": StoredArticle(
+            id=article_id, lang="de", title=article_id.title(), department="buergerservice",
+            updated="2026-10-01", url=None, keywords=(), appointment_service="buergerservice",
+            source_revision=None, path=f"x/{article_id}.de.md", body=BODY)}
+
+    def related_articles(self, article_id: str, max_gap: float) -> list[str]:
+        return self.related.get(article_id, [])
+
+    def term_coverage(self, text: str, article_id: str, lang: str) -> float | None:
+        words = [w for w in text.lower().strip("?").split() if len(w) > 4]
+        body = BODY.lower() + " kind"
+        return sum(w in body for w in words) / len(words) if words else None
+
+
+def dialogue(searcher: ScriptedSearcher) -> Dialogue:
+    return Dialogue(searcher=searcher, composer=Composer(REPO / "prompts"), policy=SCORE_ONLY,
+                    languages=load_languages(("de", "en", "fr", "it", "pl", "tr", "ku")),
+                    contact_marker="02151 86-0")
+
+
+def respond(searcher: ScriptedSearcher, message: str, history: list[PastTurn] | None = None,
+            lang: str = "de"):  # type: ignore[no-untyped-def]
+    return dialogue(searcher).respond(
+        message, LanguageGuess(code=lang, confidence=1.0, supported=True), history or [],
+        Hotline().status(SATURDAY), lambda a, lang_: f"https://x/{a}?lang={lang_}")
+
+
+def test_confident_evidence_answers_with_the_asked_section() -> None:
+    searcher = ScriptedSearcher({"reisepass": [hit("reisepass", 0.95), hit("ausweis", 0.02)]})
+    reply = respond(searcher, "Reisepass was kostet der")
+    assert (reply.type, reply.evidence) == (ReplyType.ANSWER, Evidence.CONFIDENT)
+    assert "70 Euro" in reply.text
+    assert reply.confident_topic
+
+
+def test_weak_evidence_suggests_the_article_and_prefills_only_this_question() -> None:
+    searcher = ScriptedSearcher({"hundemarke": [hit("hund", 0.42), hit("fund", 0.1)]})
+    reply = respond(searcher, "hundemarke verloren, was nun?")
+    assert (reply.type, reply.evidence) == (ReplyType.ESCALATE, Evidence.WEAK)
+    assert "Hund" in reply.text
+    assert "https://x/hund?lang=de" in reply.text
+    ticket = next(a for a in reply.actions if isinstance(a, TicketAction))
+    assert ticket == TicketAction(department=None, topic=None,
+                                  message="hundemarke verloren, was nun?")
+    assert not reply.confident_topic
+
+
+def test_no_evidence_is_a_plain_refusal() -> None:
+    searcher = ScriptedSearcher({"wetter": [hit("abfall", 0.15), hit("hund", 0.1)]})
+    reply = respond(searcher, "Wetter morgen?")
+    assert (reply.type, reply.evidence) == (ReplyType.ESCALATE, Evidence.NONE)
+    assert reply.sources == []
+    assert reply.choices == []
+    assert "nicht zu den Themen" in reply.text
+    ticket = next(a for a in reply.actions if isinstance(a, TicketAction))
+    assert ticket.department is None
+
+
+def test_follow_up_moves_only_to_a_related_article() -> None:
+    history = [PastTurn("reisepass beantragen", ReplyType.ANSWER, "reisepass", True)]
+    script = {"und": [hit("kinderpass", 0.5), hit("reisepass", 0.4)]}
+    related = ScriptedSearcher(script, related={"reisepass": ["kinderpass"]})
+    reply = respond(related, "und für mein kind?", history)
+    assert reply.topic is not None
+    assert reply.topic.article_id == "kinderpass"
+    unrelated = ScriptedSearcher(script, related={"reisepass": []})
+    reply = respond(unrelated, "und für mein kind?", history)
+    assert reply.topic is not None
+    assert reply.topic.article_id == "reisepass"
+    assert reply.type is ReplyType.ANSWER
+    # the follow-up was searched together with the topic's title and question
+    assert unrelated.queries[-1] == "und für mein kind? Reisepass reisepass beantragen"
+
+
+def test_a_confident_new_question_does_not_inherit_the_topic() -> None:
+    history = [PastTurn("wohngeld", ReplyType.ANSWER, "wohngeld", True)]
+    searcher = ScriptedSearcher({"auto": [hit("zulassung", 0.97), hit("wohngeld", 0.01)]})
+    reply = respond(searcher, "auto anmelden", history)
+    assert reply.topic is not None
+    assert reply.topic.article_id == "zulassung"
+    assert len(searcher.queries) == 1
+
+
+def test_appointment_request_books_for_the_topic_or_asks_what_for() -> None:
+    history = [PastTurn("reisepass", ReplyType.ANSWER, "reisepass", True)]
+    searcher = ScriptedSearcher({})
+    reply = respond(searcher, "I need an appointment", history, lang="en")
+    booking = next(a for a in reply.actions if isinstance(a, AppointmentAction))
+    assert booking.service == "buergerservice"
+    assert reply.topic is not None
+    assert reply.topic.article_id == "reisepass"
+    reply = respond(searcher, "I need an appointment", [], lang="en")
+    assert "What do you need the appointment for?" in reply.text
+
+
+def test_human_request_keeps_only_a_confident_topic() -> None:
+    searcher = ScriptedSearcher({})
+    confident = [PastTurn("ausweis weg", ReplyType.ANSWER, "ausweis", True)]
+    reply = respond(searcher, "je veux parler a quelqu un", confident, lang="fr")
+    ticket = next(a for a in reply.actions if isinstance(a, TicketAction))
+    assert ticket.department == "buergerservice"
+    unsure = [PastTurn("irgendwas", ReplyType.ESCALATE, "sterbefall", False)]
+    reply = respond(searcher, "je veux parler a quelqu un", unsure, lang="fr")
+    ticket = next(a for a in reply.actions if isinstance(a, TicketAction))
+    assert ticket.department is None
+
+
+def test_a_short_unrelated_question_does_not_inherit_the_topic() -> None:
+    history = [PastTurn("reisepass beantragen", ReplyType.ANSWER, "reisepass", True)]
+    searcher = ScriptedSearcher({"reisepass": [hit("reisepass", 0.9)],
+                                 "wetter": [hit("abfall", 0.1), hit("hund", 0.05)]})
+    reply = respond(searcher, "und das wetter morgen?", history)
+    assert (reply.type, reply.evidence) == (ReplyType.ESCALATE, Evidence.NONE)
+    reply = respond(searcher, "und was kostet der?", history)
+    assert reply.type is ReplyType.ANSWER

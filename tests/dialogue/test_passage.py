@@ -1,0 +1,101 @@
+"""Which part of an article an answer quotes."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from chatbot.dialogue.passage import CONTACT_ONLY_CHARS, select_passage, split_sections
+from chatbot.languages import Aspect, load_language
+from chatbot.retrieval import SectionScore
+
+BODY = """Vous prolongez votre titre de séjour auprès du service des étrangers.
+
+## Documents
+Les documents nécessaires dépendent du motif. En règle générale :
+- passeport en cours de validité
+- une photo d'identité biométrique
+
+- attestation d'assurance maladie
+
+Vous recevrez la liste exacte lors de la prise de rendez-vous.
+
+## Frais
+Les frais dépendent du type de titre.
+
+## Contact
+Hotline centrale : 02151 86-0 (du lundi au jeudi de 8 h à 17 h).
+"""
+
+
+def scores(**by_heading: float) -> list[SectionScore]:
+    return [SectionScore(heading=h.replace("_", " "), position=i, dense=d, lexical=0.0)
+            for i, (h, d) in enumerate(by_heading.items())]
+
+
+def test_a_list_stays_with_the_sentence_that_introduces_it() -> None:
+    sections = split_sections(BODY)
+    assert [s.heading for s in sections] == ["", "Documents", "Frais", "Contact"]
+    documents = sections[1].blocks
+    assert len(documents) == 2
+    assert documents[0].startswith("Les documents nécessaires")
+    assert documents[0].endswith("attestation d'assurance maladie")
+
+
+def test_lead_plus_the_whole_matching_section() -> None:
+    passage = select_passage(BODY, scores(Documents=0.86, Frais=0.84, Contact=0.80))
+    assert passage.lead.startswith("Vous prolongez")
+    assert passage.headings == ["Documents"]
+    assert "- une photo d'identité biométrique" in passage.text
+    assert "attestation d'assurance maladie" in passage.text
+    assert not passage.truncated
+
+
+def test_a_contact_line_is_never_quoted_alone() -> None:
+    passage = select_passage(BODY, scores(Documents=0.80, Frais=0.81, Contact=0.90),
+                             contact_marker="02151 86-0")
+    assert passage.headings == ["Frais"]
+    assert len("Hotline centrale : 02151 86-0 (du lundi au jeudi de 8 h à 17 h).") \
+        <= CONTACT_ONLY_CHARS
+
+
+def test_the_section_about_what_was_asked_wins() -> None:
+    french = load_language("fr")
+    question = "renouvellement titre de sejour combien ca coute"
+    asked = [partial(french.answers, aspect=a) for a in french.asks(question)]
+    passage = select_passage(BODY, scores(Documents=0.90, Frais=0.80), asked=asked)
+    assert passage.headings == ["Frais"]
+
+
+def test_two_things_asked_two_sections_quoted_in_article_order() -> None:
+    french = load_language("fr")
+    question = "quels papiers faut il et quels sont les frais"
+    assert french.asks(question) == [Aspect.FEE, Aspect.DOCUMENTS]
+    asked = [partial(french.answers, aspect=a) for a in french.asks(question)]
+    passage = select_passage(BODY, scores(Documents=0.80, Frais=0.80), asked=asked)
+    assert passage.headings == ["Documents", "Frais"]
+
+
+def test_a_long_section_is_cut_between_blocks_and_says_so() -> None:
+    long_body = "Lead.\n\n## Ablauf\n" + "\n\n".join(
+        f"Absatz {i}: " + "Text " * 40 for i in range(6))
+    passage = select_passage(long_body, scores(Ablauf=0.9), max_chars=500)
+    assert passage.truncated
+    assert passage.sections[0].text.count("Absatz") == 2
+    assert passage.sections[0].text.endswith("Text")
+
+
+def test_summary_replaces_the_lead_and_follow_ups_can_drop_it() -> None:
+    passage = select_passage(BODY, scores(Frais=0.9), summary="Kurz: zur Ausländerbehörde.")
+    assert passage.lead == "Kurz: zur Ausländerbehörde."
+    assert select_passage(BODY, scores(Frais=0.9), include_lead=False).lead == ""
+
+
+def test_an_article_with_only_a_lead() -> None:
+    passage = select_passage("Nur ein Absatz.", [])
+    assert (passage.lead, passage.sections) == ("Nur ein Absatz.", ())
+
+
+def test_a_long_question_gets_the_two_best_sections() -> None:
+    passage = select_passage(BODY, scores(Documents=0.84, Frais=0.86, Contact=0.95),
+                             contact_marker="02151 86-0", second_section=True)
+    assert passage.headings == ["Documents", "Frais"]

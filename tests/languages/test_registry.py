@@ -1,0 +1,78 @@
+"""The per-language data files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chatbot.language import SUPPORTED_LANGUAGES
+from chatbot.languages import Aspect, LanguageDataError, load_language, load_languages
+
+
+def test_every_supported_language_has_complete_data() -> None:
+    languages = load_languages(SUPPORTED_LANGUAGES)
+    for code, data in languages.items():
+        assert data.code == code
+        assert set(data.aspects) == set(Aspect), code
+        assert data.appointment_request, code
+        assert data.human_request, code
+        assert data.small_talk.greeting, code
+        assert data.small_talk.thanks, code
+        assert len(data.weekdays) == 7, code
+
+
+@pytest.mark.parametrize(("lang", "question", "aspects"), [
+    ("de", "perso abgelaufen was kostet der neue", [Aspect.FEE, Aspect.VALIDITY]),
+    ("en", "what documents do i need to bring", [Aspect.DOCUMENTS]),
+    ("pl", "ile kosztuje prawo jazdy i jak dlugo sie czeka", [Aspect.FEE, Aspect.DURATION]),
+    ("tr", "ehliyet icin ne kadar ucret odenir", [Aspect.FEE]),
+    ("tr", "pasaport ne kadar surer", [Aspect.FEE, Aspect.DURATION]),
+    ("ku", "sperrmüll belaş e an pere dixwaze?", [Aspect.FEE]),
+])
+def test_aspects_typed_without_accents(lang: str, question: str,
+                                       aspects: list[Aspect]) -> None:
+    assert load_language(lang).asks(question) == aspects
+
+
+@pytest.mark.parametrize(("lang", "heading", "aspect"), [
+    ("de", "Gebühren", Aspect.FEE), ("tr", "Ücretler (Gebühren)", Aspect.FEE),
+    ("ku", "Belgeyên pêwîst (Unterlagen)", Aspect.DOCUMENTS),
+    ("it", "Tempi di lavorazione", Aspect.DURATION), ("pl", "Wizyta i kontakt",
+                                                      Aspect.APPOINTMENT),
+])
+def test_article_headings_answer_aspects(lang: str, heading: str, aspect: Aspect) -> None:
+    assert load_language(lang).answers(heading, aspect)
+
+
+def test_appointment_requests() -> None:
+    assert load_language("en").requests_appointment("I need an appointment")
+    assert load_language("tr").requests_appointment("randevu almak istiyorum")
+    assert not load_language("de").requests_appointment("Was kostet ein Reisepass?")
+
+
+def test_a_new_language_is_a_data_file(tmp_path: Path) -> None:
+    (tmp_path / "xx.yaml").write_text(
+        "code: xx\nname: Toy\nappointment_request: [rendezvu]\nhuman_request: [hooman]\n"
+        "refers_back: [zat]\nweekdays: [d1, d2, d3, d4, d5, d6, d7]\n"
+        "small_talk: {greeting: [hai], thanks: [tanks], goodbye: [bai]}\naspects:\n"
+        + "".join(f"  {a.value}:\n    question: [{a.value}q]\n    heading: [{a.value}h]\n"
+                  for a in Aspect), encoding="utf-8")
+    toy = load_language("xx", tmp_path)
+    assert toy.asks("feeq?") == [Aspect.FEE]
+    assert toy.requests_appointment("rendezvu plz")
+    assert toy.requests_person("a hooman please")
+    assert toy.points_back(["and", "zat"])
+    assert toy.weekdays[0] == "d1"
+
+
+def test_broken_or_missing_language_files_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(LanguageDataError, match=r"yy\.yaml: no language file"):
+        load_language("yy", tmp_path)
+    (tmp_path / "zz.yaml").write_text("code: zz\nname: Z\naspects: {fee: {}}\n"
+                                      "appointment_request: []\n", encoding="utf-8")
+    with pytest.raises(LanguageDataError, match=r"zz\.yaml"):
+        load_language("zz", tmp_path)
+    (tmp_path / "ww.yaml").write_text("code: [", encoding="utf-8")
+    with pytest.raises(LanguageDataError, match="not valid YAML"):
+        load_language("ww", tmp_path)
