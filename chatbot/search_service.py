@@ -94,7 +94,10 @@ class SearchService:
         top_k: int = 5,
         lang: str | None = None,
         mode: SearchMode = SearchMode.HYBRID,
+        show_lang: str | None = None,
     ) -> SearchResult:
+        """`lang` is the query's language (detected when None); hits are shown in
+        `show_lang` (default: the query's language) where that version exists."""
         if not query.strip():
             raise InvalidQueryError("query must not be empty")
         retriever = self._retriever
@@ -103,13 +106,15 @@ class SearchService:
                 f"no index in {self.store.root}; build one with `chatbot ingest`")
         language = self.detect(query, lang=lang)
         query_lang = language.code if language.supported else None
-        hits = retriever.search(query, query_lang=query_lang, top_k=top_k, mode=mode)
+        hits = retriever.search(query, query_lang=query_lang, top_k=top_k, mode=mode,
+                                prefer_lang=show_lang)
         return SearchResult(language=language, hits=hits, index_version=retriever.index.version)
 
     # --- what the dialogue needs (chatbot.dialogue.core.Searcher) ------------------------
 
-    def search_hits(self, query: str, *, lang: str, top_k: int) -> list[ArticleHit]:
-        return self.search(query, top_k=top_k, lang=lang).hits
+    def search_hits(self, query: str, *, lang: str, top_k: int,
+                    show_lang: str | None = None) -> list[ArticleHit]:
+        return self.search(query, top_k=top_k, lang=lang, show_lang=show_lang).hits
 
     def article_versions(self, article_id: str) -> dict[str, StoredArticle]:
         index = self.index

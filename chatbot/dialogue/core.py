@@ -38,6 +38,7 @@ from chatbot.dialogue.reply import (
 from chatbot.index.loaded import StoredArticle
 from chatbot.language import LanguageGuess
 from chatbot.languages import LanguageData
+from chatbot.lexical import analyze
 from chatbot.retrieval import ArticleHit
 from chatbot.text import normalise
 
@@ -50,6 +51,9 @@ APPOINTMENT_REQUEST_MAX_WORDS = 7
 appointments ("how do I book ... nothing free for weeks?") is answered from the articles."""
 TOP_K = 5
 FOLLOW_UP_MIN_COVERAGE = 0.5
+FUNCTION_WORD_MAX_CHARS = 4
+"""Words this short left in a follow-up beside aspect words are taken as function words
+("mein", "dla", "ji"): the shared stop-word list does not know every language's."""
 TWO_SECTIONS_MIN_WORDS = 6
 """A question this long gets the two best sections: on the blind train questions, phone-
 typed questions of 6+ words asked two things in most cases (facts found 0.81 -> 0.90)."""
@@ -68,7 +72,8 @@ class PastTurn:
 class Searcher(Protocol):
     """The retrieval as the dialogue uses it (`SearchService` in production)."""
 
-    def search_hits(self, query: str, *, lang: str, top_k: int) -> list[ArticleHit]: ...
+    def search_hits(self, query: str, *, lang: str, top_k: int,
+                    show_lang: str | None = None) -> list[ArticleHit]: ...
 
     def article_versions(self, article_id: str) -> dict[str, StoredArticle]: ...
 
@@ -88,8 +93,11 @@ class Dialogue:
         self.contact_marker = contact_marker
 
     def respond(self, message: str, language: LanguageGuess, history: Sequence[PastTurn],
-                status: HotlineStatus, url_for: UrlFor) -> Reply:
-        turn = _Turn(self, message, language, history, status, url_for)
+                status: HotlineStatus, url_for: UrlFor, *, text_lang: str | None = None
+                ) -> Reply:
+        """Reply in `language`; `text_lang` is what the message itself is written in when
+        the caller chose another reply language (evidence is measured in the text's)."""
+        turn = _Turn(self, message, language, history, status, url_for, text_lang)
         return turn.reply()
 
 
@@ -97,7 +105,8 @@ class _Turn:
     """The state of one turn while it is decided (not kept afterwards)."""
 
     def __init__(self, dialogue: Dialogue, message: str, language: LanguageGuess,
-                 history: Sequence[PastTurn], status: HotlineStatus, url_for: UrlFor) -> None:
+                 history: Sequence[PastTurn], status: HotlineStatus, url_for: UrlFor,
+                 text_lang: str | None) -> None:
         self.d = dialogue
         self.message = message
         self.language = language
@@ -105,6 +114,11 @@ class _Turn:
         self.status = status
         self.url_for = url_for
         self.code = language.code
+        self.text_code = (text_lang if text_lang in dialogue.languages else None) or self.code
+
+    def _search(self, query: str) -> list[ArticleHit]:
+        return self.d.searcher.search_hits(query, lang=self.text_code, top_k=TOP_K,
+                                           show_lang=self.code)
 
     # --- the decision ----------------------------------------------------------------
 
@@ -115,24 +129,45 @@ class _Turn:
         if kind is not None:
             return Reply(type=ReplyType.ANSWER, evidence=Evidence.CONFIDENT, confidence=1.0,
                          text=self.d.composer.render(self.code, "smalltalk", kind=kind.value))
-        data = self.d.languages[self.code]
-        hits = self.d.searcher.search_hits(self.message, lang=self.code, top_k=TOP_K)
-        own = self.d.policy.decide(hits, self.code)
+        data = self.d.languages[self.text_code]
+        hits = self._search(self.message)
+        own = self.d.policy.decide(hits, self.text_code)
         own_topic = own.hits[0] if own.type is ReplyType.ANSWER else None
         current = self._current_topic()
+        if current is not None and own_topic is not None and self._only_asks_about(data):
+            # "a dla dziecka?" after a registration question: its only evidence is the
+            # word for child, which names the child's passport; it asks about the topic.
+            own_topic = None
         if intents.asks_for_human(self.message):
             topic = own_topic or current
             return self._escalate(topic, confident=topic is not None, human=True,
                                   confidence=1.0)
         if (data.requests_appointment(self.message)
                 and len(normalise(self.message).split()) <= APPOINTMENT_REQUEST_MAX_WORDS):
-            return self._appointment(own_topic or current)
+            return self._appointment(self._named_topic(data) or current)
         if (current is not None and own_topic is None
-                and followup.refers_back(self.message, self.code)):
+                and followup.refers_back(self.message, self.text_code)):
             answer = self._follow_up(current, hits, data)
             if answer is not None:
                 return answer
         return self._decided(own, data)
+
+    def _named_topic(self, data: LanguageData) -> ArticleHit | None:
+        """The topic a message names besides what it asks ("Termin für den Reisepass"
+        names the passport; "Termin bitte" names nothing)."""
+        rest = data.without_aspect_words(self.message)
+        if all(len(t) <= FUNCTION_WORD_MAX_CHARS for t in analyze(rest, self.text_code)):
+            return None
+        decision = self.d.policy.decide(self._search(rest), self.text_code)
+        return decision.hits[0] if decision.type is ReplyType.ANSWER else None
+
+    def _only_asks_about(self, data: LanguageData) -> bool:
+        """A short message whose words, but for short function words ("und für mein",
+        "a dla"), all ask for an aspect."""
+        if not followup.refers_back(self.message, self.text_code) or not data.asks(self.message):
+            return False
+        rest = analyze(data.without_aspect_words(self.message), self.text_code)
+        return all(len(term) <= FUNCTION_WORD_MAX_CHARS for term in rest)
 
     def _current_topic(self) -> ArticleHit | None:
         """The article of the last confident turn, as a hit in this conversation's language."""
@@ -148,17 +183,26 @@ class _Turn:
         """Search the message with the current topic; stay on it or move to an article
         close to it, never to an unrelated one."""
         previous = next((p.question for p in reversed(self.history) if p.confident), None)
-        query = followup.retrieval_query(self.message, previous, current.title, self.code)
-        hits = self.d.searcher.search_hits(query, lang=self.code, top_k=TOP_K)
-        allowed = {current.article_id, *self.d.searcher.related_articles(
-            current.article_id, self.d.policy.related_max_gap)}
+        query = followup.retrieval_query(self.message, previous, current.title, self.text_code)
+        hits = self._search(query)
+        related = self.d.searcher.related_articles(current.article_id,
+                                                   self.d.policy.related_max_gap)
+        allowed = {current.article_id, *related}
         position = next((i for i, h in enumerate(hits) if h.article_id in allowed), None)
         if position is None:
             return None
+        # "und für mein Kind?" after the passport: a related article whose title is about
+        # what the message asks (the child's travel document) wins over the topic itself.
+        asked = data.asks(self.message)
+        shown = self.d.languages[self.code]
+        specific = next((i for i, h in enumerate(hits) if h.article_id in related
+                         and any(shown.answers(h.title, a) for a in asked)), None)
+        if specific is not None:
+            position = specific
         chosen = hits[position]
         if not self._fits(chosen, data):
             return None
-        confidence = self.d.policy.probability(hits, position, self.code)
+        confidence = self.d.policy.probability(hits, position, self.text_code)
         # Section scores from the message alone when the article is among its hits: the
         # combined query leans towards the section the previous answer quoted.
         chosen = next((h for h in own_hits if h.article_id == chosen.article_id), chosen)
@@ -199,7 +243,10 @@ class _Turn:
             german = self.d.searcher.article_versions(hit.article_id).get("de")
             version = german or version
         source = self._source(hit)
-        asked = [partial(data.answers, aspect=a) for a in data.asks(self.message)]
+        # What the message asks, in its own language; which heading answers it, in the
+        # quoted version's.
+        headings = self.d.languages.get(version.lang if version else hit.lang, data)
+        asked = [partial(headings.answers, aspect=a) for a in data.asks(self.message)]
         if version is None:
             passage_text, truncated = hit.section, False
         else:

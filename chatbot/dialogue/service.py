@@ -126,6 +126,16 @@ class ChatService:
             return guess
         return LanguageGuess(code=previous, confidence=guess.confidence, supported=True)
 
+    def text_language(self, message: str, reply_language: LanguageGuess) -> str | None:
+        """The language the message is clearly written in, when the reply goes out in
+        another (the caller's `lang`, or the conversation's for a short message): the
+        evidence is measured in the text's own language."""
+        guess = self.search.detect(message)
+        if (guess.supported and guess.code != reply_language.code
+                and guess.confidence >= SWITCH_MIN_CONFIDENCE):
+            return guess.code
+        return None
+
     def reply(self, session: Session, *, message: str, conversation_id: str | None,
               lang: str | None, now: datetime, url_for: UrlFor) -> ChatReply:
         """Validate, answer and store one citizen message; raises InvalidQueryError or
@@ -146,7 +156,7 @@ class ChatService:
             conversation_id = uuid.uuid4().hex
         language = self.language(text, lang=lang, previous=previous_lang)
         reply = self.dialogue.respond(text, language, history, self.hotline.status(now),
-                                      url_for)
+                                      url_for, text_lang=self.text_language(text, language))
         topic = reply.topic
         record_turn(session, conversation_id=conversation_id, question=text,
                     language=language.code if language.supported else None,

@@ -78,6 +78,14 @@ class LanguageData(BaseModel):
         cues = self.aspects.get(aspect)
         return cues is not None and _matches(normalise(heading), cues.heading)
 
+    def without_aspect_words(self, text: str) -> str:
+        """The text without the single words that ask for an aspect ("kostet", "dziecka"):
+        what is left names the topic, if anything does."""
+        cues = [cue for aspect in self.aspects.values() for cue in aspect.question
+                if " " not in cue]
+        return " ".join(word for word in normalise(text).split()
+                        if not any(word.startswith(cue) for cue in cues))
+
     def requests_appointment(self, text: str) -> bool:
         return _matches(normalise(text), self.appointment_request)
 

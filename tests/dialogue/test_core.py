@@ -39,7 +39,8 @@ class ScriptedSearcher:
         self.related = related or {}
         self.queries: list[str] = []
 
-    def search_hits(self, query: str, *, lang: str, top_k: int) -> list[ArticleHit]:
+    def search_hits(self, query: str, *, lang: str, top_k: int,
+                    show_lang: str | None = None) -> list[ArticleHit]:
         self.queries.append(query)
         key = next((k for k in self.script if k in query.lower()), None)
         return list(self.script.get(key, []) if key else [])[:top_k]
@@ -160,3 +161,41 @@ def test_a_short_unrelated_question_does_not_inherit_the_topic() -> None:
     assert (reply.type, reply.evidence) == (ReplyType.ESCALATE, Evidence.NONE)
     reply = respond(searcher, "und was kostet der?", history)
     assert reply.type is ReplyType.ANSWER
+
+
+def test_a_follow_up_that_only_asks_about_the_child_stays_with_the_topic() -> None:
+    history = [PastTurn("jak sie zameldowac", ReplyType.ANSWER, "anmeldung", True)]
+    # the message alone names the child's passport confidently ...
+    searcher = ScriptedSearcher({"zameldowac": [hit("anmeldung", 0.6), hit("kinderpass", 0.3)],
+                                 "dziecka": [hit("kinderpass", 0.95)]})
+    reply = respond(searcher, "a dla dziecka?", history, lang="pl")
+    # ... but it only asks about a child, so registration stays the topic
+    assert reply.topic is not None
+    assert reply.topic.article_id == "anmeldung"
+    # a short question naming a new topic with an aspect word starts a new topic
+    searcher = ScriptedSearcher({"reisepass": [hit("reisepass", 0.95)]})
+    reply = respond(searcher, "was kostet ein Reisepass?", history)
+    assert reply.topic is not None
+    assert reply.topic.article_id == "reisepass"
+
+
+def test_and_for_my_child_prefers_the_related_childs_article() -> None:
+    history = [PastTurn("reisepass beantragen", ReplyType.ANSWER, "reisepass", True)]
+    searcher = ScriptedSearcher(
+        {"reisepass": [hit("reisepass", 0.6), hit("kinderreisepass", 0.3)],
+         "kind": [hit("kinderreisepass", 0.9)]},
+        related={"reisepass": ["kinderreisepass"]})
+    reply = respond(searcher, "und für mein kind?", history)
+    assert reply.topic is not None
+    assert reply.topic.article_id == "kinderreisepass"
+
+
+def test_an_appointment_request_books_for_the_topic_it_names() -> None:
+    searcher = ScriptedSearcher({"reisepass": [hit("reisepass", 0.95)],
+                                 "termin": [hit("termin-vereinbaren", 0.95)]})
+    reply = respond(searcher, "Termin für den Reisepass")
+    assert reply.topic is not None
+    assert reply.topic.article_id == "reisepass"
+    reply = respond(searcher, "Termin bitte")
+    assert reply.topic is None
+    assert "Wofür brauchen Sie den Termin" in reply.text

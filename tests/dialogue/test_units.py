@@ -71,6 +71,13 @@ def test_policy_answers_clarifies_suggests_and_refuses() -> None:
     assert SCORE_ONLY.decide([], "de").evidence is Evidence.NONE
 
 
+def test_two_nearly_tied_likely_articles_are_offered_as_a_choice() -> None:
+    tied = SCORE_ONLY.decide([hit("a", 0.70), hit("b", 0.68), hit("c", 0.01)], "de")
+    assert (tied.type, [h.article_id for h in tied.hits]) == (ReplyType.CLARIFY, ["a", "b"])
+    clear = SCORE_ONLY.decide([hit("a", 0.80), hit("b", 0.55)], "de")
+    assert clear.type is ReplyType.ANSWER
+
+
 def test_policy_language_bias_shifts_the_decision() -> None:
     hits = [hit("a", 0.55), hit("b", 0.1)]
     assert SCORE_ONLY.decide(hits, "ku").type is ReplyType.ANSWER
