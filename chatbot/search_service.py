@@ -127,7 +127,7 @@ class SearchService:
         terms = set(analyze(text, lang))
         if index is None or not terms or (article_id, lang) not in index.articles:
             return None
-        return len(terms & index.article_terms(article_id, lang)) / len(terms)
+        return index.coverage(terms, article_id, lang)
 
     def related_articles(self, article_id: str, max_gap: float) -> list[str]:
         index = self.index

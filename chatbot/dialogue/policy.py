@@ -41,6 +41,15 @@ EVIDENCE_FEATURES: tuple[str, ...] = (
 )
 
 
+def evidence(hits: list[ArticleHit], position: int = 0) -> dict[str, float]:
+    """The EVIDENCE_FEATURES of hits[position]; the margin is to the next hit."""
+    hit = hits[position]
+    following = hits[position + 1].score if len(hits) > position + 1 else 0.0
+    return {"score": hit.score, "margin": hit.score - following, "dense": hit.dense,
+            "centred": hit.centred, "lexical_raw": hit.lexical_raw,
+            "coverage": hit.coverage, "title_coverage": hit.title_coverage}
+
+
 class ReplyType(StrEnum):
     ANSWER = "answer"
     CLARIFY = "clarify"
@@ -96,13 +105,7 @@ class PolicyProfile:
 
     def probability(self, hits: list[ArticleHit], position: int, lang: str | None) -> float:
         """P(hits[position] answers the question)."""
-        hit = hits[position]
-        following = hits[position + 1].score if len(hits) > position + 1 else 0.0
-        values = {
-            "score": hit.score, "margin": hit.score - following, "dense": hit.dense,
-            "centred": hit.centred, "lexical_raw": hit.lexical_raw,
-            "coverage": hit.coverage, "title_coverage": hit.title_coverage,
-        }
+        values = evidence(hits, position)
         z = self.bias + self.language_bias.get(lang or "", 0.0)
         z += sum(self.weights[name] * values[name] for name in EVIDENCE_FEATURES)
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))

@@ -31,14 +31,7 @@ def record_message(session: Session, *, conversation_id: str, role: str, text: s
         raise ValueError(f"role must be one of {', '.join(MESSAGE_ROLES)}")
     if reply_type is not None and reply_type not in REPLY_TYPES:
         raise ValueError(f"reply_type must be one of {', '.join(REPLY_TYPES)}")
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None:
-        conversation = Conversation(id=conversation_id, language=language, created_at=now,
-                                    last_activity_at=now)
-        session.add(conversation)
-    conversation.last_activity_at = now
-    if language:
-        conversation.language = language
+    conversation = _touched_conversation(session, conversation_id, language, now)
     conversation.messages.append(ConversationMessage(
         role=role, text=text, language=language, created_at=now,
         detected_language=detected_language, reply_type=reply_type, article_id=article_id,
@@ -66,14 +59,7 @@ def record_turn(session: Session, *, conversation_id: str, question: str, reply:
     or not at all."""
     if reply.reply_type not in REPLY_TYPES:
         raise ValueError(f"reply_type must be one of {', '.join(REPLY_TYPES)}")
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None:
-        conversation = Conversation(id=conversation_id, language=language, created_at=now,
-                                    last_activity_at=now)
-        session.add(conversation)
-    conversation.last_activity_at = now
-    if language:
-        conversation.language = language
+    conversation = _touched_conversation(session, conversation_id, language, now)
     conversation.messages.append(ConversationMessage(
         role="citizen", text=question, language=language, created_at=now,
         detected_language=detected_language))
@@ -83,6 +69,20 @@ def record_turn(session: Session, *, conversation_id: str, question: str, reply:
         department=reply.department, confidence=reply.confidence,
         topic_confident=reply.topic_confident))
     session.commit()
+    return conversation
+
+
+def _touched_conversation(session: Session, conversation_id: str, language: str | None,
+                          now: datetime) -> Conversation:
+    """The conversation (created if new) with its activity time and language updated."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        conversation = Conversation(id=conversation_id, language=language, created_at=now,
+                                    last_activity_at=now)
+        session.add(conversation)
+    conversation.last_activity_at = now
+    if language:
+        conversation.language = language
     return conversation
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import minimize
 
-from chatbot.dialogue.policy import EVIDENCE_FEATURES, PolicyProfile
+from chatbot.dialogue.policy import EVIDENCE_FEATURES, PolicyProfile, evidence
 from chatbot.evaluation.chat import ChatCase
 from chatbot.retrieval import ArticleHit
 from chatbot.search_service import SearchService
@@ -108,11 +108,7 @@ def fit_policy(rows: Sequence[LabelledHits], *, model_id: str, languages: Sequen
 
 
 def _features(hits: list[ArticleHit]) -> list[float]:
-    top = hits[0]
-    following = hits[1].score if len(hits) > 1 else 0.0
-    values = {"score": top.score, "margin": top.score - following, "dense": top.dense,
-              "centred": top.centred, "lexical_raw": top.lexical_raw,
-              "coverage": top.coverage, "title_coverage": top.title_coverage}
+    values = evidence(hits)
     return [values[name] for name in EVIDENCE_FEATURES]
 
 

@@ -23,6 +23,7 @@ from chatbot.index.manifest import FORMAT_VERSION, IndexManifest
 from chatbot.index.store import read_manifest
 from chatbot.lexical import analyze
 
+_NO_ROWS = np.zeros(0, dtype=np.intp)
 MAX_RELATED = 3
 """At most this many related articles (follow-ups may move to them)."""
 
@@ -93,6 +94,11 @@ class LoadedIndex:
         self._article_vectors: tuple[list[str], npt.NDArray[np.float64]] | None = None
         self.chunk_langs = np.array([c.lang for c in self.chunks])
         self.chunk_docs = np.array([f"{c.article_id}\x1f{c.lang}" for c in self.chunks])
+        documents, inverse = np.unique(self.chunk_docs, return_inverse=True)
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.cumsum(np.bincount(inverse, minlength=len(documents)))[:-1]
+        self._document_rows = dict(zip((str(d) for d in documents),
+                                       np.split(order, bounds), strict=True))
         raw = self.vectors.reconstruct_n(0, self.vectors.ntotal)
         self.document_means = document_means(raw, self.chunk_langs)
         # Scored through FAISS rather than numpy: a numpy mat-vec wakes OpenBLAS's
@@ -141,6 +147,19 @@ class LoadedIndex:
             text = " ".join((article.title, " ".join(article.keywords), article.body))
             terms = self._article_terms[key] = frozenset(analyze(text, lang))
         return terms
+
+    def coverage(self, terms: set[str], article_id: str, lang: str, *,
+                 title_only: bool = False) -> float:
+        """Share of `terms` (analysed in `lang`) found in that version, or only in its
+        title and keywords; 0 without terms."""
+        if not terms:
+            return 0.0
+        found = (self.title_terms if title_only else self.article_terms)(article_id, lang)
+        return len(terms & found) / len(terms)
+
+    def document_rows(self, article_id: str, lang: str) -> npt.NDArray[np.intp]:
+        """The chunk rows of one article language version, in chunk order."""
+        return self._document_rows.get(f"{article_id}\x1f{lang}", _NO_ROWS)
 
     def title_terms(self, article_id: str, lang: str) -> frozenset[str]:
         """Analysed terms of a version's title and keywords."""

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from chatbot.embedding.base import Embedder
-from chatbot.index.loaded import LoadedIndex, StoredArticle
+from chatbot.index.loaded import LoadedIndex
 from chatbot.lexical import analyze
 from chatbot.retrieval.features import FEATURE_NAMES, CandidateSet, document_features
 from chatbot.retrieval.ranker import DENSE_ONLY, LEXICAL_ONLY, LinearRanker
@@ -138,11 +138,10 @@ class HybridRetriever:
             matched_lang = candidates.langs[top]
             versions = index.article_versions(article_id)
             article = versions.get(shown_lang or "") or versions[matched_lang]
-            rows = self._rows(article)
+            rows = index.document_rows(article.id, article.lang)
             row = int(rows[np.argmax(dense[rows])])
             chunk = index.chunks[row]
-            top_doc = f"{article_id}\x1f{matched_lang}"
-            matched_rows = np.flatnonzero(index.chunk_docs == top_doc)
+            matched_rows = index.document_rows(article_id, matched_lang)
             hits.append(
                 ArticleHit(
                     article_id=article_id,
@@ -162,16 +161,14 @@ class HybridRetriever:
                     centred=round(float(scores.centred[matched_rows].max()), 4),
                     lexical_raw=round(float(np.log1p(max(
                         0.0, float(scores.lex_same[matched_rows].max())))), 4),
-                    coverage=_coverage(query_terms, index.article_terms(article.id, article.lang)),
-                    title_coverage=_coverage(query_terms,
-                                             index.title_terms(article.id, article.lang)),
+                    coverage=round(index.coverage(query_terms, article.id, article.lang), 4),
+                    title_coverage=round(index.coverage(query_terms, article.id, article.lang,
+                                                        title_only=True), 4),
                     sections=_section_scores(index, rows, dense, scores.lex_same),
                 )
             )
         return hits
 
-    def _rows(self, article: StoredArticle) -> npt.NDArray[np.intp]:
-        return np.flatnonzero(self.index.chunk_docs == f"{article.id}\x1f{article.lang}")
 
 
 @dataclass(frozen=True)
@@ -180,12 +177,6 @@ class _ChunkScores:
     dense: npt.NDArray[np.float32]
     centred: npt.NDArray[np.float32]
     lex_same: npt.NDArray[np.float32]
-
-
-def _coverage(query_terms: set[str], document_terms: frozenset[str]) -> float:
-    if not query_terms:
-        return 0.0
-    return round(len(query_terms & document_terms) / len(query_terms), 4)
 
 
 def _section_scores(index: LoadedIndex, rows: npt.NDArray[np.intp],
