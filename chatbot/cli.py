@@ -109,6 +109,7 @@ def ingest(
     from chatbot.embedding import load_embedder
     from chatbot.index import IndexStore, build_index
     from chatbot.index.builder import index_is_current
+    from chatbot.model_profile import load_model_profile
 
     settings = _settings(corpus_dir=corpus, index_dir=index)
     if not settings.corpus_dir.is_dir():  # before the model load: fail fast on a typo
@@ -119,7 +120,10 @@ def ingest(
         typer.echo(f"index {store.current_version()} is up to date")
         return
     on_terminal = sys.stderr.isatty()
+    # Loaded here too so that a model without a profile is reported at ingest time.
+    profile = load_model_profile(embedder.model_id, settings.model_profile)
     result = build_index(corpus_dir=settings.corpus_dir, store=store, embedder=embedder,
+                         model_profile=profile.label,
                          chunk_chars=settings.chunk_chars, full=full,
                          keep_versions=settings.keep_index_versions,
                          show_progress=on_terminal,
@@ -236,7 +240,9 @@ def eval_retrieval(
 def eval_fit_ranker(
     pages: Annotated[Path, typer.Option(help="OMoS pages.jsonl")],
     questions: Annotated[Path, typer.Option(help="Training questions (OMoS train split)")],
-    out: Annotated[Path, typer.Option(help="Where to write the weights JSON")],
+    profile: Annotated[Path | None, typer.Option(
+        help="Model profile directory to write the ranker and query centroids into; default: "
+             "CHATBOT_MODEL_PROFILE, else the model's bundled profile")] = None,
     work_dir: Annotated[Path | None, typer.Option(help="Where the OMoS index is kept")] = None,
     project_questions: Annotated[
         Path | None, typer.Option(help="The project's questions (their train split is used)")
@@ -250,7 +256,7 @@ def eval_fit_ranker(
     """Fit the query centroids and the hybrid ranker's weights on labelled questions."""
     from chatbot.evaluation.runner import run_fit_ranker
 
-    typer.echo(run_fit_ranker(_settings(), pages=pages, questions=questions, out=out,
+    typer.echo(run_fit_ranker(_settings(), pages=pages, questions=questions, profile_dir=profile,
                               work_dir=work_dir, project_questions=project_questions,
                               project_weight=project_weight, original_weight=original_weight))
 
@@ -536,7 +542,7 @@ def eval_chat(
     settings = _settings()
     service = SearchService.from_settings(settings)
     composer, hotline = Composer(settings.prompts_dir), _hotline(settings)
-    dialogue = build_dialogue(service, composer, hotline, policy_path=settings.policy_profile)
+    dialogue = build_dialogue(service, composer, hotline)
     cases = read_cases(questions, split) + read_cases(out_of_scope, split)
     if sib is not None:
         cases += read_sib(sib, split=split or "dev")
@@ -552,8 +558,7 @@ def eval_chat(
         from chatbot.evaluation.runner import omos_search_service
 
         omos = omos_search_service(settings, service, pages, work_dir)
-        omos_dialogue = build_dialogue(omos, composer, hotline,
-                                       policy_path=settings.policy_profile)
+        omos_dialogue = build_dialogue(omos, composer, hotline)
         typer.echo(f"\nOMoS-QA: {omos_questions.name} over {pages.name} (in domain only)")
         typer.echo(table(evaluate(omos_dialogue, omos, read_cases(omos_questions), hotline)))
 
@@ -561,7 +566,9 @@ def eval_chat(
 @eval_app.command("fit-policy")
 @domain_errors
 def eval_fit_policy(
-    out: Annotated[Path, typer.Option(help="Where to write the policy profile JSON")],
+    profile: Annotated[Path | None, typer.Option(
+        help="Model profile directory to write the policy into; default: "
+             "CHATBOT_MODEL_PROFILE, else the model's bundled profile")] = None,
     questions: Annotated[Path, typer.Option(help="In-domain questions JSONL")]
     = Path("tests/data/questions.jsonl"),
     blind: Annotated[Path, typer.Option(help="Blind questions JSONL")]
@@ -572,13 +579,16 @@ def eval_fit_policy(
     = None,
     sib_per_language: Annotated[int, typer.Option(min=0)] = 150,
 ) -> None:
-    """Fit the chat policy on the train splits and write its profile for this model."""
+    """Fit the chat policy on the train splits and write it into the model profile."""
     from chatbot.evaluation.chat import read_cases, read_sib
     from chatbot.evaluation.policy_fit import SIB_WEIGHT, collect, fit_policy
+    from chatbot.evaluation.runner import profile_to_update
     from chatbot.language import SUPPORTED_LANGUAGES
     from chatbot.search_service import SearchService
 
-    service = SearchService.from_settings(_settings())
+    settings = _settings()
+    service = SearchService.from_settings(settings)
+    target, current = profile_to_update(settings, service.embedder.model_id, profile)
     rows = collect(service, read_cases(questions, "train") + read_cases(blind, "train")
                    + read_cases(out_of_scope, "train"))
     fitted_on = f"{questions.name}, {blind.name}, {out_of_scope.name} (train splits)"
@@ -586,12 +596,12 @@ def eval_fit_policy(
         rows += collect(service, read_sib(sib, split="train", limit=sib_per_language),
                         weight=SIB_WEIGHT)
         fitted_on += f" + SIB-200 train ({sib_per_language} per language)"
-    profile = fit_policy(rows, model_id=service.embedder.model_id,
+    policy = fit_policy(rows, model_id=service.embedder.model_id,
                          languages=SUPPORTED_LANGUAGES, fitted_on=fitted_on)
-    profile.save(out)
-    typer.echo(f"wrote {out}: answer_min={profile.answer_min} clarify_min="
-               f"{profile.clarify_min} suggest_min={profile.suggest_min}\n"
-               + json.dumps(profile.measured))
+    current.replace(policy=policy).save(target)
+    typer.echo(f"wrote the policy of the model profile {target}: answer_min={policy.answer_min} "
+               f"clarify_min={policy.clarify_min} suggest_min={policy.suggest_min}\n"
+               + json.dumps(policy.measured))
 
 
 def main() -> None:

@@ -74,9 +74,10 @@ class Settings(BaseSettings):
     appointment_reference_prefix: Annotated[str, Field(pattern=r"^[A-Z]{1,4}$")] = "TA"
     prompts_dir: Path = Field(default=Path("prompts"),
                               description="Reply templates, prompts/<lang>/*.md.j2")
-    policy_profile: Path | None = Field(
-        default=None, description="Chat policy fitted for the embedding model "
-                                  "(`chatbot eval fit-policy`); default: the bundled one")
+    model_profile: Path | None = Field(
+        default=None, description="Model profile directory (ranker weights, query centroids, "
+                                  "chat policy, clustering threshold) fitted for the embedding "
+                                  "model; default: the bundled profile of the model")
     hotline_phone: str = Field(default="02151 86-0", min_length=3, max_length=40,
                                description="Hotline number quoted in chat escalations")
     hotline_holiday_subdivision: str = Field(

@@ -18,7 +18,8 @@ from chatbot.index import IndexStore, LoadedIndex
 from chatbot.index.loaded import StoredArticle
 from chatbot.language import SUPPORTED_LANGUAGES, LanguageDetector, LanguageGuess
 from chatbot.lexical import analyze
-from chatbot.retrieval import ArticleHit, HybridRetriever, LinearRanker, SearchMode
+from chatbot.model_profile import ModelProfile, load_model_profile
+from chatbot.retrieval import ArticleHit, HybridRetriever, SearchMode
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +38,12 @@ class SearchService:
         embedder: Embedder,
         detector: LanguageDetector,
         index_root: Path,
-        ranker: LinearRanker | None = None,
+        profile: ModelProfile | None = None,
     ) -> None:
         self.embedder = embedder
         self.detector = detector
         self.store = IndexStore(index_root)
-        self.ranker = ranker or LinearRanker.load()
+        self.profile = profile or load_model_profile(embedder.model_id)
         self._retriever: HybridRetriever | None = None
         self._lock = threading.Lock()
         self.reload()
@@ -51,8 +52,9 @@ class SearchService:
     def from_settings(cls, settings: Settings) -> SearchService:
         from chatbot.embedding import load_embedder
 
-        return cls(embedder=load_embedder(settings), detector=LanguageDetector(),
-                   index_root=settings.index_dir)
+        embedder = load_embedder(settings)
+        return cls(embedder=embedder, detector=LanguageDetector(), index_root=settings.index_dir,
+                   profile=load_model_profile(embedder.model_id, settings.model_profile))
 
     @property
     def ready(self) -> bool:
@@ -73,9 +75,10 @@ class SearchService:
             if self._retriever is not None and self._retriever.index.version == version:
                 return False
             index = LoadedIndex(self.store.root / version,
-                                expected_model_id=self.embedder.model_id)
-            self._retriever = HybridRetriever(index, self.embedder, self.ranker)
-        log.info("serving index version %s", version)
+                                expected_model_id=self.embedder.model_id,
+                                query_centroids=self.profile.query_centroids)
+            self._retriever = HybridRetriever(index, self.embedder, self.profile.ranker)
+        log.info("serving index version %s with model profile %s", version, self.profile.label)
         return True
 
     def detect(self, text: str, *, lang: str | None = None, prior: str | None = None

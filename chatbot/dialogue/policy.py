@@ -15,26 +15,17 @@ Four outcomes, by the top hit's probability `p`:
 - two or more articles each with `p >= clarify_min` and together likely: clarify;
 - `p >= suggest_min`: escalate, offering the top article as "may help";
 - below: out of scope, a polite refusal with the hotline (no article, no department).
-The fitted numbers are stored per embedding model in `policy_profile.json`.
+The fitted numbers are part of the embedding model's profile (chatbot/model_profile.py).
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from chatbot.errors import ChatbotError
 from chatbot.retrieval import ArticleHit
-
-log = logging.getLogger(__name__)
-
-PROFILE_RESOURCE = "policy_profile.json"
 
 EVIDENCE_FEATURES: tuple[str, ...] = (
     "score", "margin", "dense", "centred", "lexical_raw", "coverage", "title_coverage",
@@ -74,10 +65,6 @@ class Decision:
     """ANSWER: the article; CLARIFY: the choices; ESCALATE: the article that may help
     (WEAK) or nothing (NONE: out of scope)."""
     confidence: float
-
-
-class PolicyProfileError(ChatbotError):
-    """The policy profile is missing or malformed."""
 
 
 @dataclass(frozen=True)
@@ -128,41 +115,26 @@ class PolicyProfile:
             return Decision(ReplyType.ESCALATE, Evidence.WEAK, [hits[0]], p_top)
         return Decision(ReplyType.ESCALATE, Evidence.NONE, [], p_top)
 
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.__dict__, indent=2, ensure_ascii=False) + "\n",
-                        encoding="utf-8")
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
 
     @classmethod
-    def load(cls, path: Path | None = None) -> PolicyProfile:
-        source = path or Path(str(resources.files("chatbot.dialogue").joinpath(
-            PROFILE_RESOURCE)))
-        try:
-            raw = json.loads(source.read_text(encoding="utf-8"))
-            profile = cls(**raw)
-        except (OSError, ValueError, TypeError) as exc:
-            raise PolicyProfileError(f"policy profile {source}: {exc}") from exc
+    def from_dict(cls, data: dict[str, Any]) -> PolicyProfile:
+        profile = cls(**data)
         missing = set(EVIDENCE_FEATURES) - set(profile.weights)
         if missing:
-            raise PolicyProfileError(f"policy profile {source}: no weight for "
-                                     f"{', '.join(sorted(missing))}")
+            raise ValueError(f"policy has no weight for {', '.join(sorted(missing))}")
         return profile
 
-
-def policy_for_model(model_id: str, profile: PolicyProfile | None = None) -> PolicyProfile:
-    """The fitted profile when it was fitted for `model_id`; otherwise an uncalibrated
-    one that never answers on its own (every question escalates, offering the best
-    article), and a loud warning: another model's thresholds would quietly be wrong."""
-    shipped = profile or PolicyProfile.load()
-    if shipped.model_id == model_id:
-        return shipped
-    log.warning(
-        "no chat policy fitted for the embedding model %r (the shipped one is for %r): the "
-        "chat will escalate every question with a suggested article until one is fitted "
-        "with `chatbot eval fit-policy --out FILE` and set as CHATBOT_POLICY_PROFILE",
-        model_id, shipped.model_id)
-    return PolicyProfile(**{**shipped.__dict__, "model_id": model_id, "answer_min": 1.01,
-                            "clarify_min": 1.01, "suggest_min": 0.0,
-                            "fitted_on": "uncalibrated: not fitted for this model"})
+    @classmethod
+    def uncalibrated(cls, model_id: str) -> PolicyProfile:
+        """A policy for a model nobody measured: it never answers on its own (every
+        question escalates, offering the best article), because a threshold on an
+        unmeasured score would quietly be wrong."""
+        return cls(model_id=model_id, weights=dict.fromkeys(EVIDENCE_FEATURES, 0.0),
+                   language_bias={}, bias=0.0, answer_min=1.01, clarify_min=1.01,
+                   suggest_min=0.0, related_max_gap=0.0,
+                   fitted_on="uncalibrated: not fitted for this model")
 
 
 CLARIFY_MAX_CHOICES = 3

@@ -9,8 +9,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -22,7 +20,6 @@ from chatbot.dialogue.policy import (
     SWITCH_MIN_WORDS,
     PolicyProfile,
     ReplyType,
-    policy_for_model,
 )
 from chatbot.dialogue.reply import Action, Reply, Source
 from chatbot.errors import InvalidQueryError, NotFoundError
@@ -87,29 +84,19 @@ def validate_message(message: str) -> str:
     return text
 
 
-@cache
-def configured_policy(model_id: str, path: Path | None = None) -> PolicyProfile:
-    """The policy for the serving model: from `path` (CHATBOT_POLICY_PROFILE) or the
-    bundled profile; uncalibrated, with a warning, when fitted for another model."""
-    return policy_for_model(model_id, PolicyProfile.load(path))
-
-
 def build_dialogue(search: SearchService, composer: Composer, hotline: Hotline, *,
-                   policy: PolicyProfile | None = None,
-                   policy_path: Path | None = None) -> Dialogue:
-    return Dialogue(searcher=search, composer=composer,
-                    policy=policy or configured_policy(search.embedder.model_id, policy_path),
+                   policy: PolicyProfile | None = None) -> Dialogue:
+    """The dialogue with the policy of the search's model profile unless one is given."""
+    return Dialogue(searcher=search, composer=composer, policy=policy or search.profile.policy,
                     languages=load_languages(SUPPORTED_LANGUAGES), contact_marker=hotline.phone)
 
 
 class ChatService:
     def __init__(self, search: SearchService, composer: Composer, hotline: Hotline, *,
-                 policy: PolicyProfile | None = None, policy_path: Path | None = None
-                 ) -> None:
+                 policy: PolicyProfile | None = None) -> None:
         self.search = search
         self.hotline = hotline
-        self.dialogue = build_dialogue(search, composer, hotline, policy=policy,
-                                       policy_path=policy_path)
+        self.dialogue = build_dialogue(search, composer, hotline, policy=policy)
 
     def language(self, message: str, *, lang: str | None, previous: str | None
                  ) -> LanguageGuess:

@@ -48,7 +48,7 @@ de/en/tr/fr, 0.86 kept 83% of paraphrase pairs together and merged no two questi
 per language about 48 articles, all "how do I ... at the city": a hard case) 0.85
 put about 30% more pairs about different articles into one cluster than 0.86.
 Splitting one topic costs editors less than hiding one behind another. Another
-model needs its own value (`threshold` argument)."""
+model needs its own value: the `clustering_threshold` of its model profile."""
 DEFAULT_EXAMPLES = 5
 DEFAULT_LIMIT = 100
 
@@ -110,17 +110,20 @@ class ContentGapReport:
 def content_gap_report(session: Session, *, now: datetime, days: int | None = None,
                        language: str | None = None, embedder: Embedder | None = None,
                        search: SearchService | None = None,
-                       threshold: float = SIMILARITY_THRESHOLD,
+                       threshold: float | None = None,
                        examples: int = DEFAULT_EXAMPLES, limit: int = DEFAULT_LIMIT
                        ) -> ContentGapReport:
     """The report over the last `days` (all stored conversations when None). The
     embedder defaults to the search service's, so clusters use the same embeddings
-    as retrieval."""
+    as retrieval, and the threshold to its model profile's."""
     if days is not None and days < 1:
         raise ValueError("days must be at least 1")
     since = None if days is None else now - timedelta(days=days)
     questions = gap_questions(session, since=since, language=language)
     embedder = embedder or (search.embedder if search is not None else None)
+    if threshold is None:
+        threshold = (search.profile.clustering_threshold if search is not None
+                     else SIMILARITY_THRESHOLD)
     gaps = cluster_gaps(questions, embedder=embedder, threshold=threshold, examples=examples)
     shown = gaps[:limit]
     if search is not None:

@@ -8,8 +8,8 @@ Pre-trained Multilingual Representations", 2020) and also the shared anisotropic
 direction, which sharpens cosine differences.
 
 Document means come from the index itself. Query means cannot: queries use a
-different prompt and are not in the index. They are shipped per model in
-`query_centroids.npz`: a base query mean plus per-language offsets measured on the
+different prompt and are not in the index. They are part of the model profile
+(chatbot/model_profile.py): a base query mean plus per-language offsets measured on the
 project's own parallel corpus (every article exists in all seven languages), fitted
 by `chatbot eval fit-ranker`.
 """
@@ -18,14 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 Matrix = npt.NDArray[np.float32]
-QUERY_CENTROIDS_RESOURCE = "query_centroids.npz"
 
 
 @dataclass(frozen=True)
@@ -45,9 +43,7 @@ class QueryCentroids:
         np.savez(path, **arrays)  # type: ignore[arg-type]
 
     @classmethod
-    def load(cls, path: Path | None = None) -> QueryCentroids | None:
-        source = path or Path(str(resources.files("chatbot.embedding")
-                                  .joinpath(QUERY_CENTROIDS_RESOURCE)))
+    def load(cls, source: Path) -> QueryCentroids | None:
         if not source.is_file():
             return None
         data = np.load(source)

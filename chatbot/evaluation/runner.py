@@ -7,18 +7,13 @@ import hashlib
 import tempfile
 import time
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 
 from chatbot.config import Settings
 from chatbot.corpus import chunk_article, load_corpus
 from chatbot.embedding import load_embedder
 from chatbot.embedding.base import Embedder
-from chatbot.embedding.centering import (
-    QUERY_CENTROIDS_RESOURCE,
-    QueryCentroids,
-    fit_query_centroids,
-)
+from chatbot.embedding.centering import QueryCentroids, fit_query_centroids
 from chatbot.errors import CorpusError
 from chatbot.evaluation.datasets import load_omos_pages, load_questions
 from chatbot.evaluation.retrieval import evaluate_retrieval, format_table
@@ -26,6 +21,14 @@ from chatbot.index import IndexStore, LoadedIndex
 from chatbot.index.builder import build_index, build_index_from_articles, index_is_current
 from chatbot.index.store import read_manifest
 from chatbot.language import LanguageDetector
+from chatbot.model_profile import (
+    PROFILE_FILE,
+    ModelProfile,
+    ModelProfileError,
+    bundled_profile_dir,
+    load_model_profile,
+    uncalibrated_profile,
+)
 from chatbot.retrieval import HybridRetriever, LinearRanker
 from chatbot.retrieval.fit import collect_labelled_lists, collect_training_lists, fit_weights
 from chatbot.search_service import SearchService
@@ -36,12 +39,14 @@ METRICS = ("mrr", "hit@1", "hit@3", "hit@5")
 def run_retrieval_eval(settings: Settings, *, questions: Path, pages: Path | None,
                        work_dir: Path | None, detect: bool, split: str | None = None) -> str:
     embedder = load_embedder(settings)
+    profile = load_model_profile(embedder.model_id, settings.model_profile)
+    centroids = profile.query_centroids
     if pages is not None:
-        index, page_langs = _omos_index(settings, embedder, pages, work_dir)
+        index, page_langs = _omos_index(settings, embedder, pages, work_dir, centroids)
     else:
-        index, page_langs = _corpus_index(settings, embedder, work_dir), None
+        index, page_langs = _corpus_index(settings, embedder, work_dir, centroids), None
     labelled = load_questions(questions, page_langs, split=split)
-    retriever = HybridRetriever(index, embedder, LinearRanker.load())
+    retriever = HybridRetriever(index, embedder, profile.ranker)
     language_of = _language_of(labelled, detect)
     started = time.perf_counter()
     results = evaluate_retrieval(retriever, labelled, language_of=language_of)
@@ -54,9 +59,9 @@ def run_retrieval_eval(settings: Settings, *, questions: Path, pages: Path | Non
             + format_table(results, METRICS))
 
 
-def run_fit_ranker(settings: Settings, *, pages: Path, questions: Path, out: Path,
-                   work_dir: Path | None, project_questions: Path | None = None,
-                   project_weight: float = 2.0, centroids_out: Path | None = None,
+def run_fit_ranker(settings: Settings, *, pages: Path, questions: Path,
+                   profile_dir: Path | None, work_dir: Path | None,
+                   project_questions: Path | None = None, project_weight: float = 2.0,
                    original_weight: float = 5.0) -> str:
     """Fit on OMoS train questions and, when given, the train split of the project's
     own questions over the corpus: OMoS pages have no keywords and are partly
@@ -67,28 +72,28 @@ def run_fit_ranker(settings: Settings, *, pages: Path, questions: Path, out: Pat
     a machine-translated one: translations outnumber them 2:1 in the train split and
     otherwise teach the ranker to push other-language pages above same-language ones
     (5-fold cross-validation over the train split, folds by page: weights 3 and 5 both
-    put every question group above dense-only and BM25-only, 5 with the larger margin)."""
+    put every question group above dense-only and BM25-only, 5 with the larger margin).
+
+    Writes the ranker and the query centroids into the model profile at `profile_dir`
+    (default: the bundled profile of the model), keeping its other numbers."""
     embedder = load_embedder(settings)
-    index, page_langs = _omos_index(settings, embedder, pages, work_dir)
+    target, profile = profile_to_update(settings, embedder.model_id, profile_dir)
+    train_index, page_langs = _omos_index(settings, embedder, pages, work_dir)
     train = load_questions(questions, page_langs, split="train")
     centroids = _fit_centroids(settings, embedder, [q.text for q in train],
                                [q.lang for q in train])
-    centroids_path = centroids_out or Path(str(
-        resources.files("chatbot.embedding").joinpath(QUERY_CENTROIDS_RESOURCE)))
-    centroids.save(centroids_path)
-    index = LoadedIndex(index.path, query_centroids=centroids)
+    index = LoadedIndex(train_index.path, query_centroids=centroids)
     language_of = _language_of(train, detect=True)
-    labelled = collect_labelled_lists(HybridRetriever(index, embedder, LinearRanker.load()),
+    labelled = collect_labelled_lists(HybridRetriever(index, embedder, profile.ranker),
                                       train, language_of)
     lists = [(features, labels) for features, labels, _ in labelled]
     weights = [1.0 if "<-" in question.group else original_weight
                for _, _, question in labelled]
     trained_on = (f"{questions.name} ({len(lists)} lists, originals x{original_weight:g})")
     if project_questions is not None:
-        corpus = LoadedIndex(_corpus_index(settings, embedder, work_dir).path,
-                             query_centroids=centroids)
+        corpus = _corpus_index(settings, embedder, work_dir, centroids)
         own = load_questions(project_questions, split="train")
-        own_lists = collect_training_lists(HybridRetriever(corpus, embedder, LinearRanker.load()),
+        own_lists = collect_training_lists(HybridRetriever(corpus, embedder, profile.ranker),
                                            own, language_of)
         # Repeat the smaller set so the two kinds of corpus weigh `project_weight` : 1.
         repeat = max(1, round(project_weight * len(lists) / max(len(own_lists), 1)))
@@ -96,17 +101,32 @@ def run_fit_ranker(settings: Settings, *, pages: Path, questions: Path, out: Pat
         weights += [1.0] * (len(own_lists) * repeat)
         trained_on += f" + {project_questions.name} train split ({len(own_lists)} lists x{repeat})"
     ranker = LinearRanker(weights=fit_weights(lists, list_weights=weights), trained_on=trained_on)
-    ranker.save(out)
+    profile.replace(ranker=ranker, query_centroids=centroids).save(target)
     shown = ", ".join(f"{k}={v:+.2f}" for k, v in ranker.weights.items())
-    return f"wrote {out} and {centroids_path}\n{shown}"
+    return f"wrote the ranker and the query centroids of the model profile {target}\n{shown}"
+
+
+def profile_to_update(settings: Settings, model_id: str, profile_dir: Path | None
+                       ) -> tuple[Path, ModelProfile]:
+    """Where a fit writes (the given directory, else CHATBOT_MODEL_PROFILE, else the
+    model's bundled profile) and the profile whose other numbers it keeps."""
+    target = profile_dir or settings.model_profile or bundled_profile_dir(model_id)
+    if (target / PROFILE_FILE).is_file():
+        profile = ModelProfile.load(target)
+        if profile.model_id != model_id:
+            raise ModelProfileError(f"{target} holds the profile of {profile.model_id!r}, "
+                                    f"not of the embedding model {model_id!r}")
+        return target, profile
+    return target, uncalibrated_profile(model_id)
 
 
 def omos_search_service(settings: Settings, served: SearchService, pages: Path,
                         work_dir: Path | None) -> SearchService:
     """A search service over the OMoS pages, sharing the loaded model and detector."""
-    index, _ = _omos_index(settings, served.embedder, pages, work_dir)
+    index, _ = _omos_index(settings, served.embedder, pages, work_dir,
+                           served.profile.query_centroids)
     return SearchService(embedder=served.embedder, detector=served.detector,
-                         index_root=index.path.parent)
+                         index_root=index.path.parent, profile=served.profile)
 
 
 def _fit_centroids(settings: Settings, embedder: Embedder, texts: list[str],
@@ -139,7 +159,8 @@ def _language_of(questions: list, detect: bool) -> Callable[[str], str | None]: 
     return detected
 
 
-def _omos_index(settings: Settings, embedder: Embedder, pages: Path, work_dir: Path | None
+def _omos_index(settings: Settings, embedder: Embedder, pages: Path, work_dir: Path | None,
+                query_centroids: QueryCentroids | None = None
                 ) -> tuple[LoadedIndex, dict[str, str]]:
     articles = load_omos_pages(pages)
     digest = hashlib.sha256(pages.read_bytes()).hexdigest()
@@ -149,17 +170,20 @@ def _omos_index(settings: Settings, embedder: Embedder, pages: Path, work_dir: P
         build_index_from_articles(articles=articles, issues=[], source_hash=digest, store=store,
                                   embedder=embedder, chunk_chars=settings.chunk_chars,
                                   keep_versions=1)
-    return LoadedIndex(store.current_dir()), {a.id: a.lang for a in articles}
+    return (LoadedIndex(store.current_dir(), query_centroids=query_centroids),
+            {a.id: a.lang for a in articles})
 
 
-def _corpus_index(settings: Settings, embedder: Embedder, work_dir: Path | None) -> LoadedIndex:
+def _corpus_index(settings: Settings, embedder: Embedder, work_dir: Path | None,
+                  query_centroids: QueryCentroids | None = None) -> LoadedIndex:
     store = IndexStore(settings.index_dir)
     if not index_is_current(store, settings.corpus_dir, embedder.model_id):
         store = IndexStore((work_dir or Path(tempfile.gettempdir()) / "chatbot-eval") / "corpus")
         if not index_is_current(store, settings.corpus_dir, embedder.model_id):
             build_index(corpus_dir=settings.corpus_dir, store=store, embedder=embedder,
                         chunk_chars=settings.chunk_chars, keep_versions=1)
-    return LoadedIndex(store.current_dir(), expected_model_id=embedder.model_id)
+    return LoadedIndex(store.current_dir(), expected_model_id=embedder.model_id,
+                       query_centroids=query_centroids)
 
 
 def _store_matches(store: IndexStore, digest: str, model_id: str) -> bool:

@@ -71,7 +71,10 @@ def build_index(
     full: bool = False,
     show_progress: bool = False,
     progress: Progress | None = None,
+    model_profile: str | None = None,
 ) -> BuildResult:
+    """`model_profile` names the model profile the search serves this version with;
+    it is recorded in the manifest."""
     if progress:
         progress("loading corpus", 0, 0)
     loaded = load_corpus(corpus_dir)
@@ -89,6 +92,7 @@ def build_index(
         full=full,
         show_progress=show_progress,
         progress=progress,
+        model_profile=model_profile,
     )
 
 
@@ -104,6 +108,7 @@ def build_index_from_articles(
     full: bool = False,
     show_progress: bool = False,
     progress: Progress | None = None,
+    model_profile: str | None = None,
 ) -> BuildResult:
     started = time.perf_counter()
     # The staging directory exists (with our pid) before the slow embedding, so a
@@ -124,6 +129,7 @@ def build_index_from_articles(
         manifest = IndexManifest(
             version=version,
             model_id=embedder.model_id,
+            model_profile=model_profile,
             dimension=embedder.dimension,
             corpus_hash=source_hash,
             article_count=len({a.id for a in articles}),

@@ -114,7 +114,7 @@ class ReindexManager:
                                  store=IndexStore(settings.index_dir), embedder=service.embedder,
                                  chunk_chars=settings.chunk_chars, full=full,
                                  keep_versions=settings.keep_index_versions,
-                                 progress=progress)
+                                 progress=progress, model_profile=service.profile.label)
             self._update(job_id, stage="reloading")
             service.reload()
         except Exception as exc:

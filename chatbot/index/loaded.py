@@ -106,11 +106,11 @@ class LoadedIndex:
         # on a 2-core machine (measured: 11 ms -> 110 ms per query).
         self.centred_vectors: Any = faiss.IndexFlatIP(raw.shape[1])
         self.centred_vectors.add(center_documents(raw, self.chunk_langs, self.document_means))
-        shipped = query_centroids or QueryCentroids.load()
-        # Query means are fitted per model; for any other model the documents' own
-        # language means are the closest available estimate.
+        # Query means are fitted per model (its profile); without them the documents'
+        # own language means are the closest available estimate.
         self.query_centroids = (
-            shipped if shipped is not None and shipped.model_id == self.manifest.model_id
+            query_centroids
+            if query_centroids is not None and query_centroids.model_id == self.manifest.model_id
             else QueryCentroids(model_id=self.manifest.model_id, means=self.document_means)
         )
 

@@ -16,6 +16,8 @@ class IndexManifest(BaseModel):
     format_version: int = FORMAT_VERSION
     version: str
     model_id: str
+    model_profile: str | None = Field(
+        default=None, description="the model profile searches used when the version was built")
     dimension: int
     corpus_hash: str
     article_count: int = Field(description="distinct article ids")

@@ -1,5 +1,6 @@
 """A linear scorer over candidate features, trained listwise (softmax over a query's
-candidates) on the OMoS-QA train split by `chatbot eval fit-ranker`.
+candidates) on the OMoS-QA train split by `chatbot eval fit-ranker`; the weights
+are part of the model profile (chatbot/model_profile.py).
 
 The softmax of the scores is the probability that a document is the one that
 answers the query, given that one of the candidates does; it is the hit's score.
@@ -7,17 +8,13 @@ answers the query, given that one of the candidates does; it is the hit's score.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from chatbot.retrieval.features import FEATURE_NAMES
-
-WEIGHTS_RESOURCE = "ranker_weights.json"
 
 
 @dataclass(frozen=True)
@@ -35,19 +32,17 @@ class LinearRanker:
         shifted = np.exp(scores - scores.max())
         return np.asarray(shifted / shifted.sum(), dtype=np.float64)
 
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps({"weights": self.weights, "trained_on": self.trained_on,
-                                    "metrics": self.metrics}, indent=2) + "\n")
+    def as_dict(self) -> dict[str, Any]:
+        return {"weights": self.weights, "trained_on": self.trained_on, "metrics": self.metrics}
 
     @classmethod
-    def load(cls, path: Path | None = None) -> LinearRanker:
-        if path is None:
-            text = resources.files("chatbot.retrieval").joinpath(WEIGHTS_RESOURCE).read_text()
-        else:
-            text = path.read_text()
-        data = json.loads(text)
-        return cls(weights=data["weights"], trained_on=data.get("trained_on", ""),
-                   metrics=data.get("metrics", {}))
+    def from_dict(cls, data: dict[str, Any]) -> LinearRanker:
+        weights = {str(k): float(v) for k, v in data["weights"].items()}
+        unknown = set(weights) - set(FEATURE_NAMES)
+        if unknown:
+            raise ValueError(f"ranker weights for unknown features: {', '.join(sorted(unknown))}")
+        return cls(weights=weights, trained_on=str(data.get("trained_on", "")),
+                   metrics=dict(data.get("metrics", {})))
 
 
 # Baselines reported next to the shipped ranker in every evaluation run.

@@ -84,18 +84,6 @@ def test_policy_language_bias_shifts_the_decision() -> None:
     assert SCORE_ONLY.decide(hits, "de").type is not ReplyType.ANSWER
 
 
-def test_policy_profile_round_trip_and_errors(tmp_path: Path) -> None:
-    from chatbot.dialogue.policy import PolicyProfileError
-
-    SCORE_ONLY.save(tmp_path / "p.json")
-    assert PolicyProfile.load(tmp_path / "p.json") == SCORE_ONLY
-    (tmp_path / "bad.json").write_text('{"model_id": "x"}', encoding="utf-8")
-    with pytest.raises(PolicyProfileError, match=r"bad\.json"):
-        PolicyProfile.load(tmp_path / "bad.json")
-    shipped = PolicyProfile.load()
-    assert shipped.suggest_min <= shipped.clarify_min <= shipped.answer_min
-
-
 def test_templates_checked_at_start(tmp_path: Path) -> None:
     Composer(REPO / "prompts")
     for lang in ("de", "en"):
@@ -126,14 +114,3 @@ def test_eval_table_and_facts() -> None:
     assert contains_fact("Die Gebühr beträgt **46 Euro**.", "46 euro")
     assert contains_fact("Frist: zwei\nWochen", "zwei Wochen | 14 Tage")
     assert not contains_fact("Die Gebühr beträgt 37 Euro.", "46 Euro")
-
-
-def test_another_models_policy_is_never_used_silently(caplog: pytest.LogCaptureFixture) -> None:
-    from chatbot.dialogue.policy import policy_for_model
-
-    assert policy_for_model("test", SCORE_ONLY) is SCORE_ONLY
-    other = policy_for_model("some/other-model", SCORE_ONLY)
-    assert "no chat policy fitted" in caplog.text
-    decision = other.decide([hit("a", 0.99), hit("b", 0.0)], "de")
-    assert (decision.type, decision.evidence) == (ReplyType.ESCALATE, Evidence.WEAK)
-    assert [h.article_id for h in decision.hits] == ["a"]

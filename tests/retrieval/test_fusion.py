@@ -7,10 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from chatbot.embedding.bundled import bundled_model_id
 from chatbot.index import IndexStore, LoadedIndex, build_index
+from chatbot.model_profile import load_model_profile
 from chatbot.retrieval import HybridRetriever, LinearRanker, SearchMode
 from chatbot.retrieval.features import FEATURE_NAMES, document_features
 from tests.conftest import FakeEmbedder
+
+# The fitted ranker, applied to the fake embedder's features on purpose: these tests
+# check how its features are fused, not which model fitted it.
+BUNDLED_RANKER = load_model_profile(bundled_model_id()).ranker
 
 
 def column(name: str) -> int:
@@ -58,7 +64,7 @@ def small_index(write_article, tmp_path: Path) -> LoadedIndex:  # type: ignore[n
 
 
 def test_language_versions_are_fused_into_one_article_hit(small_index: LoadedIndex) -> None:
-    retriever = HybridRetriever(small_index, FakeEmbedder(), LinearRanker.load())
+    retriever = HybridRetriever(small_index, FakeEmbedder(), BUNDLED_RANKER)
     hits = retriever.search("Reisepass beantragen Foto", query_lang="de", top_k=5)
     assert [h.article_id for h in hits] == ["reisepass", "hund"]
     assert hits[0].lang == "de"
@@ -67,7 +73,7 @@ def test_language_versions_are_fused_into_one_article_hit(small_index: LoadedInd
 
 
 def test_the_hit_is_shown_in_the_preferred_language(small_index: LoadedIndex) -> None:
-    retriever = HybridRetriever(small_index, FakeEmbedder(), LinearRanker.load())
+    retriever = HybridRetriever(small_index, FakeEmbedder(), BUNDLED_RANKER)
     [hit] = retriever.search("Reisepass beantragen", query_lang="de", top_k=1,
                              prefer_lang="en")
     assert (hit.article_id, hit.lang, hit.title) == ("reisepass", "en", "Passport")
@@ -78,6 +84,6 @@ def test_the_hit_is_shown_in_the_preferred_language(small_index: LoadedIndex) ->
 def test_every_mode_ranks_the_lexically_and_densely_obvious_article_first(
     small_index: LoadedIndex, mode: SearchMode
 ) -> None:
-    retriever = HybridRetriever(small_index, FakeEmbedder(), LinearRanker.load())
+    retriever = HybridRetriever(small_index, FakeEmbedder(), BUNDLED_RANKER)
     hits = retriever.search("Hundesteuer Hund anmelden", query_lang="de", top_k=2, mode=mode)
     assert hits[0].article_id == "hund"

@@ -43,8 +43,7 @@ def _source(source: Source) -> ChatSource:
 )
 def chat(body: ChatCreate, request: Request, search: SearchServiceDep,
                settings: SettingsDep, session: DbWriteSession, now: NowDep) -> ChatPublic:
-    service = ChatService(search, request.app.state.composer, request.app.state.hotline,
-                          policy_path=settings.policy_profile)
+    service = ChatService(search, request.app.state.composer, request.app.state.hotline)
 
     def url_for(article_id: str, lang: str) -> str:
         return article_url(request, settings, article_id, lang)
