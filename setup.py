@@ -3,9 +3,9 @@
 Everything else is configured in pyproject.toml. These two folders stay at the top of
 the repository (editors and front-end people work there), but an installed package
 must carry them: they become `chatbot/_bundled/<folder>/` in the wheel, which
-`chatbot.config.checkout_path` falls back to outside a source checkout. Entries added
-to build_py's data files also land in the sdist, so a wheel built from the sdist
-(what plain `python -m build` does) has them too.
+`chatbot.config.checkout_path` falls back to outside a source checkout. MANIFEST.in
+puts the folders into the sdist, so a wheel built from the sdist (what plain
+`python -m build` does) has them too.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ SKIPPED_DIRS = {"screenshots", "__pycache__", "node_modules"}
 
 
 def _bundled_files(folder: str) -> list[str]:
-    files = []
+    files: list[str] = []
     for root, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith("."))
         files.extend(str(Path(root, name).relative_to(folder))
@@ -33,8 +33,10 @@ def _bundled_files(folder: str) -> list[str]:
 
 
 class BuildPyWithBundledData(build_py):
-    def _get_data_files(self):  # type: ignore[no-untyped-def]
-        data_files = super()._get_data_files()
+    # build_py's data files, as (package, source dir, build dir, file names): what it
+    # copies into the wheel.
+    def _get_data_files(self) -> list[tuple[str, str, str, list[str]]]:
+        data_files: list[tuple[str, str, str, list[str]]] = super()._get_data_files()
         for folder in BUNDLED_DIRS:
             target = os.path.join(self.build_lib, "chatbot", "_bundled", folder)
             data_files.append(("chatbot", folder, target, _bundled_files(folder)))
