@@ -18,11 +18,24 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 BUNDLED_MODEL = "bundled:multilingual-e5-small"
 
 
+# `prompts/` and `web_widget/` live at the top of the source checkout; the wheel carries
+# copies under chatbot/_bundled/ (see setup.py).
+BUNDLED_DATA_DIR = Path(__file__).resolve().parent / "_bundled"
+CHECKOUT_DIR = Path(__file__).resolve().parents[1]
+BUNDLED_FOLDERS = ("prompts", "web_widget")
+
+
 def checkout_path(path: Path) -> Path:
-    """A relative default like `prompts` names the checkout's folder when the process
-    runs from elsewhere (an installed service's working directory)."""
-    if not path.is_absolute() and not path.exists():
-        return Path(__file__).resolve().parents[1] / path
+    """Where a relative data folder like `prompts` is, when the process may run from
+    anywhere: the working directory's folder if there is one (a city's own copy), else
+    the copy installed with the package, else the source checkout's. Absolute paths
+    and folders found nowhere are returned unchanged, so errors name what was set."""
+    if path.is_absolute() or path.exists():
+        return path
+    if path.parts and path.parts[0] in BUNDLED_FOLDERS and (BUNDLED_DATA_DIR / path).exists():
+        return BUNDLED_DATA_DIR / path
+    if (CHECKOUT_DIR / path).exists():
+        return CHECKOUT_DIR / path
     return path
 
 
