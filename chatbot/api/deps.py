@@ -11,7 +11,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from chatbot.config import Settings, get_settings
-from chatbot.errors import AuthenticationError, PermissionDeniedError
 from chatbot.escalation.calendars import Calendars
 from chatbot.escalation.clock import Clock
 from chatbot.escalation.users import Actor, authenticate, require_role
@@ -74,20 +73,13 @@ def _actor(request: Request, credentials: Annotated[HTTPAuthorizationCredentials
                                                     Depends(_bearer)]) -> Actor:
     # A short session of its own: the route's session may be a writing one, and
     # authentication must not hold SQLite's write lock.
-    try:
-        with _database(request).session() as session:
-            return authenticate(session, token=credentials.credentials if credentials else None)
-    except AuthenticationError as exc:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=str(exc),
-                            headers={"WWW-Authenticate": "Bearer"}) from exc
+    with _database(request).session() as session:
+        return authenticate(session, token=credentials.credentials if credentials else None)
 
 
 def _with_role(*roles: str) -> object:
     def dependency(actor: Annotated[Actor, Depends(_actor)]) -> Actor:
-        try:
-            return require_role(actor, *roles)
-        except PermissionDeniedError as exc:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=str(exc)) from exc
+        return require_role(actor, *roles)
 
     return Depends(dependency)
 

@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from chatbot.api.deps import CurrentEditor, DbSession, NowDep, SearchServiceDep, SettingsDep
@@ -31,8 +31,7 @@ from chatbot.corpus import LANGUAGES, load_corpus
 from chatbot.corpus.status import translation_status
 from chatbot.editorial.content_gaps import DEFAULT_LIMIT, content_gap_report
 from chatbot.editorial.csv_export import gaps_csv
-from chatbot.errors import ChatbotError
-from chatbot.index.jobs import ReindexBusyError, ReindexJob, ReindexManager
+from chatbot.index.jobs import ReindexJob, ReindexManager
 from chatbot.index.store import IndexStore, describe_versions
 
 router = APIRouter(
@@ -66,12 +65,8 @@ def _job(job: ReindexJob | None) -> ReindexJobPublic | None:
                         503: {"description": "Search (model and index) is not loaded"}})
 def post_reindex(request: Request, editor: CurrentEditor, service: SearchServiceDep,
                  body: ReindexCreate | None = None) -> ReindexJobPublic:
-    try:
-        job = reindex_manager(request).start(service, full=bool(body and body.full),
-                                             requested_by=editor.name)
-    except ReindexBusyError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT,
-                            detail={"message": str(exc), "job_id": exc.job_id}) from exc
+    job = reindex_manager(request).start(service, full=bool(body and body.full),
+                                         requested_by=editor.name)
     return ReindexJobPublic.model_validate(job.as_dict())
 
 
@@ -103,10 +98,7 @@ async def get_index(request: Request, _editor: CurrentEditor,
              responses={503: {"description": "Search is not loaded, or the version is "
                                              "unusable (the previous one keeps serving)"}})
 async def post_reload(_editor: CurrentEditor, service: SearchServiceDep) -> ReloadPublic:
-    try:
-        reloaded = await run_in_threadpool(service.reload)
-    except ChatbotError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from exc
+    reloaded = await run_in_threadpool(service.reload)
     index = service.index
     return ReloadPublic(reloaded=reloaded, serving_version=index.version if index else None)
 
@@ -125,10 +117,7 @@ def _translations(corpus_dir: Path) -> TranslationsPublic:
             summary="Missing and stale language versions of every article",
             responses={503: {"description": "The corpus directory is unreadable"}})
 async def get_translations(_editor: CurrentEditor, settings: SettingsDep) -> TranslationsPublic:
-    try:
-        return await run_in_threadpool(_translations, settings.corpus_dir)
-    except ChatbotError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from exc
+    return await run_in_threadpool(_translations, settings.corpus_dir)
 
 
 @router.get(

@@ -19,7 +19,6 @@ from chatbot.api.deps import (
     DbWriteSession,
     NowDep,
 )
-from chatbot.api.problems import http_error
 from chatbot.api.routes.tickets import ReferencePath
 from chatbot.api.schemas_escalation import (
     AgentPublic,
@@ -31,7 +30,6 @@ from chatbot.api.schemas_escalation import (
     TicketTextCreate,
 )
 from chatbot.api.views_escalation import appointment_agent, ticket_agent, ticket_summary
-from chatbot.errors import ChatbotError
 from chatbot.escalation import tickets
 from chatbot.escalation.appointments import appointments_on
 from chatbot.escalation.clock import CITY_TIMEZONE
@@ -61,24 +59,18 @@ def list_tickets(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> TicketListAgent:
-    try:
-        found, total = tickets.list_tickets(
-            session, now=now, statuses=status_, department=department, language=language,
-            min_age=timedelta(hours=min_age_hours) if min_age_hours is not None else None,
-            max_age=timedelta(hours=max_age_hours) if max_age_hours is not None else None,
-            limit=limit, offset=offset)
-    except ChatbotError as exc:
-        raise http_error(exc, location="query") from exc
+    found, total = tickets.list_tickets(
+        session, now=now, statuses=status_, department=department, language=language,
+        min_age=timedelta(hours=min_age_hours) if min_age_hours is not None else None,
+        max_age=timedelta(hours=max_age_hours) if max_age_hours is not None else None,
+        limit=limit, offset=offset)
     return TicketListAgent(total=total, items=[ticket_summary(t, now) for t in found])
 
 
 @router.get("/tickets/{reference}", response_model=TicketAgent, summary="One ticket, in full")
 def get_ticket(reference: ReferencePath, _agent: CurrentAgent, session: DbSession,
                now: NowDep) -> TicketAgent:
-    try:
-        return ticket_agent(tickets.get_ticket(session, reference=reference), now)
-    except ChatbotError as exc:
-        raise http_error(exc) from exc
+    return ticket_agent(tickets.get_ticket(session, reference=reference), now)
 
 
 @router.post("/tickets/{reference}/status", response_model=TicketAgent,
@@ -86,11 +78,8 @@ def get_ticket(reference: ReferencePath, _agent: CurrentAgent, session: DbSessio
              responses={409: {"description": "The lifecycle does not allow this change"}})
 def post_status(reference: ReferencePath, body: TicketStatusUpdate, agent: CurrentAgent,
                 session: DbWriteSession, now: NowDep) -> TicketAgent:
-    try:
-        ticket = tickets.change_status(session, reference=reference, to_status=body.status,
-                                       actor=agent, now=now, comment=body.comment)
-    except ChatbotError as exc:
-        raise http_error(exc) from exc
+    ticket = tickets.change_status(session, reference=reference, to_status=body.status,
+                                   actor=agent, now=now, comment=body.comment)
     return ticket_agent(ticket, now)
 
 
@@ -99,11 +88,8 @@ def post_status(reference: ReferencePath, body: TicketStatusUpdate, agent: Curre
              responses={409: {"description": "The ticket is closed"}})
 def post_note(reference: ReferencePath, body: TicketTextCreate, agent: CurrentAgent,
               session: DbWriteSession, now: NowDep) -> TicketAgent:
-    try:
-        tickets.add_note(session, reference=reference, text=body.text, actor=agent, now=now)
-        return ticket_agent(tickets.get_ticket(session, reference=reference), now)
-    except ChatbotError as exc:
-        raise http_error(exc) from exc
+    tickets.add_note(session, reference=reference, text=body.text, actor=agent, now=now)
+    return ticket_agent(tickets.get_ticket(session, reference=reference), now)
 
 
 @router.post("/tickets/{reference}/replies", response_model=TicketAgent,
@@ -112,11 +98,8 @@ def post_note(reference: ReferencePath, body: TicketTextCreate, agent: CurrentAg
              responses={409: {"description": "The ticket is closed"}})
 def post_reply(reference: ReferencePath, body: TicketTextCreate, agent: CurrentAgent,
                session: DbWriteSession, now: NowDep) -> TicketAgent:
-    try:
-        tickets.add_reply(session, reference=reference, text=body.text, actor=agent, now=now)
-        return ticket_agent(tickets.get_ticket(session, reference=reference), now)
-    except ChatbotError as exc:
-        raise http_error(exc) from exc
+    tickets.add_reply(session, reference=reference, text=body.text, actor=agent, now=now)
+    return ticket_agent(tickets.get_ticket(session, reference=reference), now)
 
 
 @router.get("/appointments", response_model=list[AppointmentAgent],

@@ -9,7 +9,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response, status
 
 from chatbot.api.deps import CalendarsDep, DbSession, DbWriteSession, NowDep, SettingsDep
-from chatbot.api.problems import http_error
 from chatbot.api.routes.tickets import (
     IdempotencyKey,
     ReferencePath,
@@ -26,7 +25,6 @@ from chatbot.api.schemas_escalation import (
     SlotPublic,
 )
 from chatbot.api.views_escalation import absolute_url, appointment_public, local
-from chatbot.errors import ChatbotError
 from chatbot.escalation.appointments import (
     MAX_LISTING_DAYS,
     AppointmentRequest,
@@ -66,11 +64,8 @@ def list_slots(
 ) -> SlotListPublic:
     today = now.astimezone(CITY_TIMEZONE).date()
     start_day = max(from_date or today, today)
-    try:
-        slots = free_slots(session, calendars=calendars, service=service, start_day=start_day,
-                           days=days, now=now)
-    except ChatbotError as exc:
-        raise http_error(exc, location="query") from exc
+    slots = free_slots(session, calendars=calendars, service=service, start_day=start_day,
+                       days=days, now=now)
     return SlotListPublic(
         service=service, timezone=str(CITY_TIMEZONE), from_date=start_day, days=days,
         slots=[SlotPublic(start=local(s.slot.start), end=local(s.slot.end),
@@ -96,12 +91,9 @@ def post_appointment(body: AppointmentCreate, request: Request, response: Respon
         preferred_language=body.preferred_language, consent=body.consent,
         contact_email=body.contact.email, contact_phone=body.contact.phone, note=body.note,
     )
-    try:
-        booked = book_appointment(session, calendars=calendars, request=booking,
-                                  idempotency_key=idempotency_key, now=now,
-                                  reference_prefix=settings.appointment_reference_prefix)
-    except ChatbotError as exc:
-        raise http_error(exc) from exc
+    booked = book_appointment(session, calendars=calendars, request=booking,
+                              idempotency_key=idempotency_key, now=now,
+                              reference_prefix=settings.appointment_reference_prefix)
     if booked.replayed:
         response.status_code = status.HTTP_200_OK
     appointment = booked.appointment
@@ -122,11 +114,8 @@ def post_appointment(body: AppointmentCreate, request: Request, response: Respon
 def get_appointment(reference: ReferencePath, session: DbSession, calendars: CalendarsDep,
                     token: TokenQuery = None,
                     x_access_token: TokenHeader = None) -> AppointmentPublic:
-    try:
-        appointment = get_appointment_for_citizen(
-            session, reference=reference, token=citizen_token(token, x_access_token))
-    except ChatbotError as exc:
-        raise http_error(exc) from exc
+    appointment = get_appointment_for_citizen(
+        session, reference=reference, token=citizen_token(token, x_access_token))
     return appointment_public(appointment, calendars)
 
 
@@ -137,11 +126,8 @@ def get_appointment(reference: ReferencePath, session: DbSession, calendars: Cal
 def get_appointment_ics(reference: ReferencePath, request: Request, session: DbSession,
                         calendars: CalendarsDep, now: NowDep, token: TokenQuery = None,
                         x_access_token: TokenHeader = None) -> Response:
-    try:
-        appointment = get_appointment_for_citizen(
-            session, reference=reference, token=citizen_token(token, x_access_token))
-    except ChatbotError as exc:
-        raise http_error(exc) from exc
+    appointment = get_appointment_for_citizen(
+        session, reference=reference, token=citizen_token(token, x_access_token))
     body = appointment_ics(appointment, calendars.service(appointment.service), now=now,
                            uid_domain=request.url.hostname or "citizen-chatbot.invalid")
     return Response(body, media_type="text/calendar; charset=utf-8", headers={
@@ -157,10 +143,7 @@ def get_appointment_ics(reference: ReferencePath, request: Request, session: DbS
 def delete_appointment(reference: ReferencePath, session: DbWriteSession,
                        calendars: CalendarsDep, now: NowDep, token: TokenQuery = None,
                        x_access_token: TokenHeader = None) -> AppointmentPublic:
-    try:
-        appointment = cancel_appointment(session, reference=reference,
-                                         token=citizen_token(token, x_access_token), now=now)
-    except ChatbotError as exc:
-        raise http_error(exc) from exc
+    appointment = cancel_appointment(session, reference=reference,
+                                     token=citizen_token(token, x_access_token), now=now)
     return appointment_public(appointment, calendars)
 

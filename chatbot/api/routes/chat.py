@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
-from sqlalchemy import func, select
+from fastapi import APIRouter, Request, status
 
 from chatbot.api.chat_mapping import actions_public
 from chatbot.api.deps import DbWriteSession, NowDep, SearchServiceDep, SettingsDep
@@ -19,14 +18,7 @@ from chatbot.api.schemas_chat import (
 from chatbot.api.urls import article_url
 from chatbot.dialogue.reply import Source
 from chatbot.dialogue.service import ChatService
-from chatbot.errors import (
-    IndexIncompatibleError,
-    IndexNotFoundError,
-    InvalidQueryError,
-    NotFoundError,
-)
-from chatbot.escalation.conversations import get_conversation
-from chatbot.storage.models import ChatFeedback, ConversationMessage
+from chatbot.escalation.feedback import record_feedback
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
 
@@ -49,17 +41,9 @@ def chat(body: ChatCreate, request: Request, search: SearchServiceDep,
     def url_for(article_id: str, lang: str) -> str:
         return article_url(request, settings, article_id, lang)
 
-    try:
-        # A sync route: FastAPI runs it in the thread pool (embedding is CPU-bound).
-        reply = service.reply(session, message=body.message,
-                              conversation_id=body.conversation_id, lang=body.lang, now=now,
-                              url_for=url_for)
-    except InvalidQueryError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
-    except NotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
-    except (IndexNotFoundError, IndexIncompatibleError) as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from exc
+    # A sync route: FastAPI runs it in the thread pool (embedding is CPU-bound).
+    reply = service.reply(session, message=body.message, conversation_id=body.conversation_id,
+                          lang=body.lang, now=now, url_for=url_for)
     hotline = None
     if reply.hotline is not None:
         hotline = HotlinePublic(
@@ -85,18 +69,7 @@ def chat(body: ChatCreate, request: Request, search: SearchServiceDep,
     responses={404: {"description": "Unknown conversation or turn; nothing stored"}},
 )
 def feedback(body: FeedbackCreate, session: DbWriteSession, now: NowDep) -> FeedbackPublic:
-    if get_conversation(session, body.conversation_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND,
-                            detail=f"unknown conversation_id {body.conversation_id!r}")
-    turns = session.scalar(select(func.count()).select_from(ConversationMessage).where(
-        ConversationMessage.conversation_id == body.conversation_id,
-        ConversationMessage.role == "citizen")) or 0
-    if body.turn > turns:
-        raise HTTPException(status.HTTP_404_NOT_FOUND,
-                            detail=f"conversation has {turns} turn(s), not {body.turn}")
-    row = ChatFeedback(conversation_id=body.conversation_id, turn=body.turn,
-                       helpful=body.helpful, comment=body.comment, created_at=now)
-    session.add(row)
-    session.commit()
+    row = record_feedback(session, conversation_id=body.conversation_id, turn=body.turn,
+                          helpful=body.helpful, comment=body.comment, now=now)
     return FeedbackPublic(id=row.id, conversation_id=row.conversation_id, turn=row.turn,
                           helpful=row.helpful)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from chatbot.api.deps import SearchServiceDep, SettingsDep
 from chatbot.api.schemas import LanguagePublic, SearchCreate, SearchHitPublic, SearchPublic
 from chatbot.api.urls import article_url
-from chatbot.errors import IndexIncompatibleError, IndexNotFoundError, InvalidQueryError
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
 
@@ -21,15 +20,10 @@ router = APIRouter(prefix="/api/v1", tags=["search"])
 )
 async def search(body: SearchCreate, request: Request, service: SearchServiceDep,
                  settings: SettingsDep) -> SearchPublic:
-    try:
-        with request.app.state.metrics.search_seconds.time():
-            # Embedding is CPU-bound: keep the event loop free for other requests.
-            result = await run_in_threadpool(service.search, body.query, top_k=body.top_k,
-                                             lang=body.lang)
-    except InvalidQueryError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
-    except (IndexNotFoundError, IndexIncompatibleError) as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from exc
+    with request.app.state.metrics.search_seconds.time():
+        # Embedding is CPU-bound: keep the event loop free for other requests.
+        result = await run_in_threadpool(service.search, body.query, top_k=body.top_k,
+                                         lang=body.lang)
     return SearchPublic(
         language=LanguagePublic(code=result.language.code,
                                 confidence=round(result.language.confidence, 4),

@@ -8,10 +8,9 @@ from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Resp
 from pydantic import AfterValidator
 
 from chatbot.api.deps import CalendarsDep, DbSession, DbWriteSession, NowDep, SettingsDep
-from chatbot.api.problems import IDEMPOTENCY_HEADER, http_error
+from chatbot.api.problems import IDEMPOTENCY_HEADER
 from chatbot.api.schemas_escalation import TicketCreate, TicketCreated, TicketPublic
 from chatbot.api.views_escalation import absolute_url, local, ticket_public
-from chatbot.errors import ChatbotError
 from chatbot.escalation.tickets import (
     TicketRequest,
     TranscriptLine,
@@ -60,13 +59,10 @@ def post_ticket(body: TicketCreate, request: Request, response: Response,
                           for line in body.transcript) if body.transcript is not None else None),
         detected_language=body.detected_language,
     )
-    try:
-        created = create_ticket(session, request=ticket_request,
-                                departments=calendars.departments,
-                                idempotency_key=idempotency_key, now=now,
-                                reference_prefix=settings.ticket_reference_prefix)
-    except ChatbotError as exc:
-        raise http_error(exc) from exc
+    created = create_ticket(session, request=ticket_request,
+                            departments=calendars.departments,
+                            idempotency_key=idempotency_key, now=now,
+                            reference_prefix=settings.ticket_reference_prefix)
     if created.replayed:
         response.status_code = status.HTTP_200_OK
     ticket = created.ticket
@@ -86,9 +82,6 @@ def post_ticket(body: TicketCreate, request: Request, response: Response,
 def get_ticket_status(reference: ReferencePath, session: DbSession,
                       token: TokenQuery = None,
                       x_access_token: TokenHeader = None) -> TicketPublic:
-    try:
-        ticket = get_ticket_for_citizen(session, reference=reference,
-                                        token=citizen_token(token, x_access_token))
-    except ChatbotError as exc:
-        raise http_error(exc) from exc
+    ticket = get_ticket_for_citizen(session, reference=reference,
+                                    token=citizen_token(token, x_access_token))
     return ticket_public(ticket)
