@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
+from chatbot.api.constraints import RequestBody
 from chatbot.language import SUPPORTED_LANGUAGES
 
 MAX_QUERY_CHARS = 1000
@@ -18,9 +19,7 @@ def validate_lang(value: str | None) -> str | None:
     return value
 
 
-class SearchCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SearchCreate(RequestBody):
     query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS,
                        description=f"The question, 1 to {MAX_QUERY_CHARS} characters")
     top_k: int = Field(default=5, ge=1, le=MAX_TOP_K)

@@ -10,8 +10,9 @@ import re
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
+from chatbot.api.constraints import RequestBody
 from chatbot.api.schemas import validate_lang
 from chatbot.escalation.contact import (
     MAX_EMAIL_CHARS,
@@ -41,11 +42,7 @@ def _consent_given(value: bool) -> bool:
     return value
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ContactCreate(_Strict):
+class ContactCreate(RequestBody):
     """Where the city answers; stored as given, never masked."""
 
     email: str | None = Field(default=None, max_length=MAX_EMAIL_CHARS,
@@ -83,12 +80,12 @@ class TicketContactPublic(ContactPublic):
     name: str | None
 
 
-class TranscriptLineCreate(_Strict):
+class TranscriptLineCreate(RequestBody):
     role: Literal["citizen", "assistant"]
     text: str = Field(max_length=MAX_TRANSCRIPT_LINE_CHARS)
 
 
-class TicketCreate(_Strict):
+class TicketCreate(RequestBody):
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS,
                          description="The citizen's request in their own words")
     topic: str | None = Field(default=None, max_length=MAX_TOPIC_CHARS)
@@ -200,12 +197,12 @@ class TicketAgent(TicketSummaryAgent):
     events: list[TicketEventAgent]
 
 
-class TicketStatusUpdate(_Strict):
+class TicketStatusUpdate(RequestBody):
     status: TicketStatus
     comment: str | None = Field(default=None, max_length=MAX_MESSAGE_CHARS)
 
 
-class TicketTextCreate(_Strict):
+class TicketTextCreate(RequestBody):
     text: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
 
     _text = field_validator("text")(_not_blank)
@@ -234,7 +231,7 @@ class SlotListPublic(BaseModel):
     slots: list[SlotPublic]
 
 
-class AppointmentCreate(_Strict):
+class AppointmentCreate(RequestBody):
     service: str = Field(min_length=1, max_length=64, examples=["buergerservice"])
     start: datetime = Field(description="A slot's start; without an offset it is local "
                                         "time in Europe/Berlin")

@@ -6,11 +6,12 @@ editor's is 403.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from chatbot.api.constraints import MAX_INT32, CalendarDate, StorableText
 from chatbot.api.deps import (
     CalendarsDep,
     CurrentAgent,
@@ -52,12 +53,12 @@ def me(actor: CurrentUser) -> AgentPublic:
 def list_tickets(
     _agent: CurrentAgent, session: DbSession, now: NowDep,
     status_: Annotated[list[TicketStatus] | None, Query(alias="status")] = None,
-    department: Annotated[str | None, Query(max_length=64)] = None,
-    language: Annotated[str | None, Query(max_length=8)] = None,
+    department: Annotated[StorableText | None, Query(max_length=64)] = None,
+    language: Annotated[StorableText | None, Query(max_length=8)] = None,
     min_age_hours: Annotated[float | None, Query(ge=0, le=MAX_AGE_HOURS)] = None,
     max_age_hours: Annotated[float | None, Query(ge=0, le=MAX_AGE_HOURS)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT32)] = 0,
 ) -> TicketListAgent:
     found, total = tickets.list_tickets(
         session, now=now, statuses=status_, department=department, language=language,
@@ -106,8 +107,8 @@ def post_reply(reference: ReferencePath, body: TicketTextCreate, agent: CurrentA
             summary="A day's appointments (today if no date)")
 def list_appointments(
     _agent: CurrentAgent, session: DbSession, calendars: CalendarsDep, now: NowDep,
-    day: Annotated[date | None, Query(alias="date", description="YYYY-MM-DD")] = None,
-    service: Annotated[str | None, Query(max_length=64)] = None,
+    day: Annotated[CalendarDate | None, Query(alias="date", description="YYYY-MM-DD")] = None,
+    service: Annotated[StorableText | None, Query(max_length=64)] = None,
     include_cancelled: bool = False,
 ) -> list[AppointmentAgent]:
     day = day or now.astimezone(CITY_TIMEZONE).date()

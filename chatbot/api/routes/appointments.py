@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from chatbot.api.constraints import CalendarDate
 from chatbot.api.deps import CalendarsDep, DbSession, DbWriteSession, NowDep, SettingsDep
 from chatbot.api.routes.tickets import (
     IdempotencyKey,
@@ -58,7 +58,7 @@ def list_services(calendars: CalendarsDep,
 def list_slots(
     session: DbSession, calendars: CalendarsDep, now: NowDep,
     service: Annotated[str, Query(min_length=1, max_length=64, examples=["buergerservice"])],
-    from_date: Annotated[date | None, Query(alias="from", description="YYYY-MM-DD; today "
+    from_date: Annotated[CalendarDate | None, Query(alias="from", description="YYYY-MM-DD; today "
                                                                      "if omitted")] = None,
     days: Annotated[int, Query(ge=1, le=MAX_LISTING_DAYS)] = 7,
 ) -> SlotListPublic:
