@@ -20,17 +20,17 @@ from chatbot.api.deps import (
     DbWriteSession,
     NowDep,
 )
+from chatbot.api.mappers import appointment_agent, ticket_agent, ticket_summary
 from chatbot.api.routes.tickets import ReferencePath
-from chatbot.api.schemas_escalation import (
-    AgentPublic,
-    AppointmentAgent,
+from chatbot.api.schemas.agents import AgentPublic
+from chatbot.api.schemas.appointments import AppointmentAgent
+from chatbot.api.schemas.tickets import (
     TicketAgent,
     TicketListAgent,
     TicketStatus,
     TicketStatusUpdate,
     TicketTextCreate,
 )
-from chatbot.api.views_escalation import appointment_agent, ticket_agent, ticket_summary
 from chatbot.escalation import tickets
 from chatbot.escalation.appointments import appointments_on
 from chatbot.escalation.clock import CITY_TIMEZONE

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from chatbot.api.constraints import CalendarDate
 from chatbot.api.deps import CalendarsDep, DbSession, DbWriteSession, NowDep, SettingsDep
+from chatbot.api.mappers import appointment_created, appointment_public, slot_public
 from chatbot.api.routes.tickets import (
     IdempotencyKey,
     ReferencePath,
@@ -16,15 +17,14 @@ from chatbot.api.routes.tickets import (
     TokenQuery,
     citizen_token,
 )
-from chatbot.api.schemas_escalation import (
+from chatbot.api.schemas.appointments import (
     AppointmentCreate,
     AppointmentCreated,
     AppointmentPublic,
     ServicePublic,
     SlotListPublic,
-    SlotPublic,
 )
-from chatbot.api.views_escalation import absolute_url, appointment_public, local
+from chatbot.api.urls import absolute_url
 from chatbot.escalation.appointments import (
     MAX_LISTING_DAYS,
     AppointmentRequest,
@@ -68,8 +68,7 @@ def list_slots(
                        days=days, now=now)
     return SlotListPublic(
         service=service, timezone=str(CITY_TIMEZONE), from_date=start_day, days=days,
-        slots=[SlotPublic(start=local(s.slot.start), end=local(s.slot.end),
-                          available=s.available) for s in slots],
+        slots=[slot_public(s) for s in slots],
     )
 
 
@@ -96,17 +95,13 @@ def post_appointment(body: AppointmentCreate, request: Request, response: Respon
                               reference_prefix=settings.appointment_reference_prefix)
     if booked.replayed:
         response.status_code = status.HTTP_200_OK
-    appointment = booked.appointment
-    path = f"/api/v1/appointments/{appointment.reference}"
-    public = appointment_public(appointment, calendars)
-    return AppointmentCreated(
-        reference=appointment.reference, cancel_token=booked.cancel_token,
-        service=appointment.service, start=public.start, end=public.end, status=public.status,
+    path = f"/api/v1/appointments/{booked.appointment.reference}"
+    return appointment_created(
+        booked, calendars,
         # A plain link must be able to download the file, so it carries the token.
         ics_url=absolute_url(request, settings,
                              f"{path}/ics?token={quote(booked.cancel_token)}"),
-        status_url=absolute_url(request, settings, path),
-    )
+        status_url=absolute_url(request, settings, path))
 
 
 @router.get("/{reference}", response_model=AppointmentPublic, summary="An appointment",

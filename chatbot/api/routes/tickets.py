@@ -8,9 +8,10 @@ from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Resp
 from pydantic import AfterValidator
 
 from chatbot.api.deps import CalendarsDep, DbSession, DbWriteSession, NowDep, SettingsDep
+from chatbot.api.mappers import ticket_created, ticket_public
 from chatbot.api.problems import IDEMPOTENCY_HEADER
-from chatbot.api.schemas_escalation import TicketCreate, TicketCreated, TicketPublic
-from chatbot.api.views_escalation import absolute_url, local, ticket_public
+from chatbot.api.schemas.tickets import TicketCreate, TicketCreated, TicketPublic
+from chatbot.api.urls import absolute_url
 from chatbot.escalation.tickets import (
     TicketRequest,
     TranscriptLine,
@@ -65,13 +66,8 @@ def post_ticket(body: TicketCreate, request: Request, response: Response,
                             reference_prefix=settings.ticket_reference_prefix)
     if created.replayed:
         response.status_code = status.HTTP_200_OK
-    ticket = created.ticket
-    return TicketCreated(
-        reference=ticket.reference, access_token=created.access_token,
-        status=ticket.status,
-        created_at=local(ticket.created_at),
-        status_url=absolute_url(request, settings, f"/api/v1/tickets/{ticket.reference}"),
-    )
+    return ticket_created(created, absolute_url(
+        request, settings, f"/api/v1/tickets/{created.ticket.reference}"))
 
 
 @router.get(

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from chatbot.api.constraints import MAX_INT32, RequestBody
-from chatbot.api.schemas import validate_lang
+from chatbot.api.schemas.common import validate_lang
 from chatbot.dialogue.service import MAX_MESSAGE_CHARS
 from chatbot.language import SUPPORTED_LANGUAGES
 

@@ -5,18 +5,12 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, field_validator
 
 from chatbot.api.constraints import RequestBody
+from chatbot.api.schemas.common import validate_lang
 from chatbot.language import SUPPORTED_LANGUAGES
 
 MAX_QUERY_CHARS = 1000
 MAX_TOP_K = 20
 
-
-def validate_lang(value: str | None) -> str | None:
-    if value is None:
-        return None
-    if value not in SUPPORTED_LANGUAGES:
-        raise ValueError(f"unknown language {value!r}; use one of {', '.join(SUPPORTED_LANGUAGES)}")
-    return value
 
 
 class SearchCreate(RequestBody):
