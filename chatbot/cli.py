@@ -50,17 +50,14 @@ def fail(message: str, code: int = EXIT_USER_ERROR) -> None:
 
 
 def domain_errors(func: F) -> F:
-    """Translate domain exceptions into one clean line and an exit code."""
+    """Translate domain exceptions into one clean line and an exit code. Anything else
+    is a bug and keeps its traceback."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except ChatbotError as exc:
-            fail(str(exc))
-        except FileNotFoundError as exc:
-            fail(f"file not found: {exc.filename}")
-        except ValueError as exc:
             fail(str(exc))
         return None
 
@@ -540,27 +537,30 @@ def eval_chat(
     from chatbot.search_service import SearchService
 
     settings = _settings()
-    service = SearchService.from_settings(settings)
-    composer, hotline = Composer(settings.prompts_dir), _hotline(settings)
-    dialogue = build_dialogue(service, composer, hotline)
+    # Every file is read before the model loads: a typo fails at once.
     cases = read_cases(questions, split) + read_cases(out_of_scope, split)
     if sib is not None:
         cases += read_sib(sib, split=split or "dev")
+    blind_cases = read_cases(blind, blind_split) if blind is not None and blind.name else None
+    omos_cases = read_cases(omos_questions) if omos_questions is not None else None
+    service = SearchService.from_settings(settings)
+    composer, hotline = Composer(settings.prompts_dir), _hotline(settings)
+    dialogue = build_dialogue(service, composer, hotline)
     typer.echo(f"project corpus: {questions.name} and {out_of_scope.name} (split {split})"
                + (f" + SIB-200 {split or 'dev'} sentences as out of scope" if sib else ""))
     typer.echo(table(evaluate(dialogue, service, cases, hotline)))
-    if blind is not None and blind.name:
+    if blind is not None and blind_cases is not None:
         typer.echo(f"\nblind questions: {blind.name} (split {blind_split}); with_facts: the "
                    "answer contains every expected fact")
-        outcomes = evaluate(dialogue, service, read_cases(blind, blind_split), hotline)
+        outcomes = evaluate(dialogue, service, blind_cases, hotline)
         typer.echo(table(outcomes, with_facts=True))
-    if pages is not None and omos_questions is not None:
+    if pages is not None and omos_questions is not None and omos_cases is not None:
         from chatbot.evaluation.runner import omos_search_service
 
         omos = omos_search_service(settings, service, pages, work_dir)
         omos_dialogue = build_dialogue(omos, composer, hotline)
         typer.echo(f"\nOMoS-QA: {omos_questions.name} over {pages.name} (in domain only)")
-        typer.echo(table(evaluate(omos_dialogue, omos, read_cases(omos_questions), hotline)))
+        typer.echo(table(evaluate(omos_dialogue, omos, omos_cases, hotline)))
 
 
 @eval_app.command("fit-policy")

@@ -26,6 +26,10 @@ class CorpusError(ChatbotError):
     """The corpus cannot be read at all (missing directory, no valid article)."""
 
 
+class DatasetError(ChatbotError):
+    """An evaluation or training data file named on the command line cannot be read."""
+
+
 class InvalidQueryError(ChatbotError):
     """A search or chat request that cannot be answered as given."""
 

@@ -73,3 +73,32 @@ def test_ingest_builds_and_skips_when_up_to_date(write_article, tmp_path: Path) 
     second = run_cli(*args, "--if-stale")
     assert second.returncode == 0
     assert "is up to date" in second.stdout
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "error: cannot read {path}"),
+    ('{"lang": "de", "question": "Reisepass?"}\nnot json\n', "error: {path}:2: not JSON"),
+])
+def test_an_unreadable_evaluation_file_is_one_line_before_the_model_loads(
+        tmp_path: Path, content: str | None, message: str) -> None:
+    path = tmp_path / "questions.jsonl"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    result = run_cli("eval", "chat", "--questions", str(path), "--out-of-scope", str(path),
+                     env={"CHATBOT_INDEX_DIR": str(tmp_path / "none")})
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(message.format(path=path))
+
+
+def test_a_bug_is_not_passed_off_as_a_user_error() -> None:
+    """Only domain errors become `error: ...`; a ValueError is a bug and keeps its
+    traceback."""
+    from chatbot.cli import domain_errors
+
+    @domain_errors
+    def broken() -> None:
+        raise ValueError("a bug")
+
+    with pytest.raises(ValueError, match="a bug"):
+        broken()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
@@ -10,11 +11,15 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from chatbot.api.metrics import Metrics
+from chatbot.api.widget_bundle import WidgetBundle
 from chatbot.config import Settings, get_settings
-from chatbot.errors import AuthenticationError, PermissionDeniedError
+from chatbot.dialogue.compose import Composer
+from chatbot.dialogue.hotline import Hotline
 from chatbot.escalation.calendars import Calendars
 from chatbot.escalation.clock import Clock
 from chatbot.escalation.users import Actor, authenticate, require_role
+from chatbot.index.jobs import ReindexManager
 from chatbot.search_service import SearchService
 from chatbot.storage import Database
 
@@ -24,17 +29,78 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _search_service(request: Request) -> SearchService:
+def _optional_search(request: Request) -> SearchService | None:
+    """The loaded search, or None while the model loads or when it failed to."""
     service: SearchService | None = getattr(request.app.state, "search", None)
+    return service
+
+
+def _startup_problem(request: Request) -> str | None:
+    """Why search is not loaded (set by the app's start-up), for operators."""
+    problem: str | None = getattr(request.app.state, "startup_problem", None)
+    return problem
+
+
+def _search_service(service: Annotated[SearchService | None, Depends(_optional_search)],
+                    problem: Annotated[str | None, Depends(_startup_problem)]) -> SearchService:
     if service is None:
-        problem = getattr(request.app.state, "startup_problem", None)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
                             detail=problem or "search is not available on this server")
     return service
 
 
+def _metrics(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 SearchServiceDep = Annotated[SearchService, Depends(_search_service)]
+OptionalSearchDep = Annotated[SearchService | None, Depends(_optional_search)]
+StartupProblemDep = Annotated[str | None, Depends(_startup_problem)]
+MetricsDep = Annotated[Metrics, Depends(_metrics)]
+
+
+# --- chat and widget: templates, hotline hours, the widget bundle ----------------------
+
+
+def _composer(request: Request) -> Composer:
+    composer: Composer = request.app.state.composer
+    return composer
+
+
+def _hotline(request: Request) -> Hotline:
+    hotline: Hotline = request.app.state.hotline
+    return hotline
+
+
+def _widget(request: Request) -> WidgetBundle:
+    bundle: WidgetBundle = request.app.state.widget
+    return bundle
+
+
+ComposerDep = Annotated[Composer, Depends(_composer)]
+HotlineDep = Annotated[Hotline, Depends(_hotline)]
+WidgetBundleDep = Annotated[WidgetBundle, Depends(_widget)]
+
+
+# --- editors: the re-index jobs of this process -----------------------------------------
+
+_manager_lock = threading.Lock()
+
+
+def _reindex_manager(request: Request) -> ReindexManager:
+    """One manager per app, created on first use so the app factory needs no hook.
+    Created under a lock: two managers would let two builds run at once."""
+    with _manager_lock:
+        manager: ReindexManager | None = getattr(request.app.state, "reindex", None)
+        if manager is None:
+            manager = ReindexManager(request.app.state.settings)
+            request.app.state.reindex = manager
+        return manager
+
+
+ReindexManagerDep = Annotated[ReindexManager, Depends(_reindex_manager)]
 
 
 # --- escalation back office: database, clock, calendars, agents ----------------------
@@ -74,20 +140,13 @@ def _actor(request: Request, credentials: Annotated[HTTPAuthorizationCredentials
                                                     Depends(_bearer)]) -> Actor:
     # A short session of its own: the route's session may be a writing one, and
     # authentication must not hold SQLite's write lock.
-    try:
-        with _database(request).session() as session:
-            return authenticate(session, token=credentials.credentials if credentials else None)
-    except AuthenticationError as exc:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=str(exc),
-                            headers={"WWW-Authenticate": "Bearer"}) from exc
+    with _database(request).session() as session:
+        return authenticate(session, token=credentials.credentials if credentials else None)
 
 
 def _with_role(*roles: str) -> object:
     def dependency(actor: Annotated[Actor, Depends(_actor)]) -> Actor:
-        try:
-            return require_role(actor, *roles)
-        except PermissionDeniedError as exc:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=str(exc)) from exc
+        return require_role(actor, *roles)
 
     return Depends(dependency)
 
@@ -102,14 +161,21 @@ CurrentEditor = Annotated[Actor, _with_role("editor")]
 
 __all__ = [
     "CalendarsDep",
+    "ComposerDep",
     "CurrentAgent",
     "CurrentEditor",
     "CurrentUser",
     "DbSession",
     "DbWriteSession",
+    "HotlineDep",
+    "MetricsDep",
     "NowDep",
+    "OptionalSearchDep",
+    "ReindexManagerDep",
     "SearchServiceDep",
     "SettingsDep",
+    "StartupProblemDep",
+    "WidgetBundleDep",
     "get_now",
     "get_settings",
 ]

@@ -23,6 +23,7 @@ from chatbot.dialogue.core import Dialogue
 from chatbot.dialogue.hotline import Hotline
 from chatbot.dialogue.policy import Evidence, ReplyType
 from chatbot.dialogue.reply import Reply, TicketAction
+from chatbot.errors import DatasetError
 from chatbot.language import SUPPORTED_LANGUAGES
 from chatbot.search_service import SearchService
 from chatbot.text import fold
@@ -71,15 +72,22 @@ class Outcome:
                 and not self.department_offered)
 
 
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"cannot read {path}: {exc}") from exc
+
+
 def read_cases(path: Path, split: str | None = None) -> list[ChatCase]:
     cases = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(_read_text(path).splitlines(), 1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from exc
+            raise DatasetError(f"{path}:{number}: not JSON ({exc.msg})") from exc
         if split is not None and row.get("split") != split:
             continue
         article = row.get("article_id")
@@ -99,7 +107,7 @@ def read_sib(sib_dir: Path, split: str = "dev", limit: int | None = None) -> lis
     """SIB-200 news and science sentences in the 7 languages: all out of scope."""
     cases = []
     for name, lang in SIB_LANGUAGES.items():
-        lines = (sib_dir / f"{name}.{split}.tsv").read_text(encoding="utf-8").splitlines()[1:]
+        lines = _read_text(sib_dir / f"{name}.{split}.tsv").splitlines()[1:]
         sentences = [line.split("\t")[-1].strip() for line in lines]
         cases += [ChatCase(lang=lang, question=s, in_scope=False, expected=frozenset(),
                            split=split) for s in sentences[:limit] if s]

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from chatbot.corpus.models import Article
+from chatbot.errors import DatasetError
 
 
 @dataclass(frozen=True)
@@ -23,13 +24,16 @@ class Question:
 
 def read_jsonl(path: Path) -> list[dict[str, object]]:
     rows = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from exc
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if line.strip():
+                    try:
+                        rows.append(json.loads(line))
+                    except json.JSONDecodeError as exc:
+                        raise DatasetError(f"{path}:{number}: not JSON ({exc.msg})") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"cannot read {path}: {exc}") from exc
     return rows
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from chatbot.api.chat_mapping import actions_public
+from chatbot.api.mappers import actions_public
 from chatbot.dialogue.reply import AppointmentAction, HotlineAction, TicketAction
 from chatbot.escalation.calendars import load_calendars
 from chatbot.escalation.corpus_check import corpus_calendar_mismatches

@@ -7,15 +7,22 @@ agent's is 403.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from chatbot.api.deps import CurrentEditor, DbSession, NowDep, SearchServiceDep, SettingsDep
-from chatbot.api.schemas_admin import (
+from chatbot.api.deps import (
+    CurrentEditor,
+    DbSession,
+    NowDep,
+    OptionalSearchDep,
+    ReindexManagerDep,
+    SearchServiceDep,
+    SettingsDep,
+)
+from chatbot.api.schemas.admin import (
     ContentGapPublic,
     ContentGapsPublic,
     FileErrorPublic,
@@ -31,29 +38,15 @@ from chatbot.corpus import LANGUAGES, load_corpus
 from chatbot.corpus.status import translation_status
 from chatbot.editorial.content_gaps import DEFAULT_LIMIT, content_gap_report
 from chatbot.editorial.csv_export import gaps_csv
-from chatbot.errors import ChatbotError
-from chatbot.index.jobs import ReindexBusyError, ReindexJob, ReindexManager
+from chatbot.index.jobs import ReindexJob, ReindexManager
 from chatbot.index.store import IndexStore, describe_versions
+from chatbot.search_service import SearchService
 
 router = APIRouter(
     prefix="/api/v1/admin", tags=["editors"],
     responses={401: {"description": "No or invalid token"},
                403: {"description": "The token is not an editor's"}},
 )
-
-
-_manager_lock = threading.Lock()
-
-
-def reindex_manager(request: Request) -> ReindexManager:
-    """One manager per app, created on first use so the app factory needs no hook.
-    Created under a lock: two managers would let two builds run at once."""
-    with _manager_lock:
-        manager: ReindexManager | None = getattr(request.app.state, "reindex", None)
-        if manager is None:
-            manager = ReindexManager(request.app.state.settings)
-            request.app.state.reindex = manager
-        return manager
 
 
 def _job(job: ReindexJob | None) -> ReindexJobPublic | None:
@@ -64,19 +57,14 @@ def _job(job: ReindexJob | None) -> ReindexJobPublic | None:
              summary="Start a background re-index of the corpus",
              responses={409: {"description": "A re-index is already running"},
                         503: {"description": "Search (model and index) is not loaded"}})
-def post_reindex(request: Request, editor: CurrentEditor, service: SearchServiceDep,
+def post_reindex(editor: CurrentEditor, service: SearchServiceDep, manager: ReindexManagerDep,
                  body: ReindexCreate | None = None) -> ReindexJobPublic:
-    try:
-        job = reindex_manager(request).start(service, full=bool(body and body.full),
-                                             requested_by=editor.name)
-    except ReindexBusyError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT,
-                            detail={"message": str(exc), "job_id": exc.job_id}) from exc
+    job = manager.start(service, full=bool(body and body.full), requested_by=editor.name)
     return ReindexJobPublic.model_validate(job.as_dict())
 
 
-def _index_status(request: Request, store: IndexStore) -> IndexStatusPublic:
-    service = getattr(request.app.state, "search", None)
+def _index_status(service: SearchService | None, manager: ReindexManager,
+                  store: IndexStore) -> IndexStatusPublic:
     loaded = service.index if service is not None else None
     versions = describe_versions(store)
     current = next((v for v in versions if v.current), None)
@@ -85,7 +73,7 @@ def _index_status(request: Request, store: IndexStore) -> IndexStatusPublic:
         serving_version=loaded.version if loaded is not None else None,
         current=VersionPublic.model_validate(current.as_dict()) if current else None,
         versions=[VersionPublic.model_validate(v.as_dict()) for v in versions],
-        job=_job(reindex_manager(request).last_job),
+        job=_job(manager.last_job),
         file_errors=[FileErrorPublic(path=e.path, reason=e.reason)
                      for e in (current.manifest.errors if current and current.manifest else [])],
     )
@@ -93,9 +81,10 @@ def _index_status(request: Request, store: IndexStore) -> IndexStatusPublic:
 
 @router.get("/index", response_model=IndexStatusPublic,
             summary="Index versions, the re-index job and the current build's file errors")
-async def get_index(request: Request, _editor: CurrentEditor,
-                    settings: SettingsDep) -> IndexStatusPublic:
-    return await run_in_threadpool(_index_status, request, IndexStore(settings.index_dir))
+async def get_index(_editor: CurrentEditor, settings: SettingsDep, search: OptionalSearchDep,
+                    manager: ReindexManagerDep) -> IndexStatusPublic:
+    return await run_in_threadpool(_index_status, search, manager,
+                                   IndexStore(settings.index_dir))
 
 
 @router.post("/reload", response_model=ReloadPublic,
@@ -103,10 +92,7 @@ async def get_index(request: Request, _editor: CurrentEditor,
              responses={503: {"description": "Search is not loaded, or the version is "
                                              "unusable (the previous one keeps serving)"}})
 async def post_reload(_editor: CurrentEditor, service: SearchServiceDep) -> ReloadPublic:
-    try:
-        reloaded = await run_in_threadpool(service.reload)
-    except ChatbotError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from exc
+    reloaded = await run_in_threadpool(service.reload)
     index = service.index
     return ReloadPublic(reloaded=reloaded, serving_version=index.version if index else None)
 
@@ -125,10 +111,7 @@ def _translations(corpus_dir: Path) -> TranslationsPublic:
             summary="Missing and stale language versions of every article",
             responses={503: {"description": "The corpus directory is unreadable"}})
 async def get_translations(_editor: CurrentEditor, settings: SettingsDep) -> TranslationsPublic:
-    try:
-        return await run_in_threadpool(_translations, settings.corpus_dir)
-    except ChatbotError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from exc
+    return await run_in_threadpool(_translations, settings.corpus_dir)
 
 
 @router.get(
@@ -143,7 +126,7 @@ async def get_translations(_editor: CurrentEditor, settings: SettingsDep) -> Tra
     responses={200: {"content": {"text/csv": {}}}},
 )
 def get_content_gaps(
-    request: Request, _editor: CurrentEditor, session: DbSession, now: NowDep,
+    _editor: CurrentEditor, session: DbSession, now: NowDep, search: OptionalSearchDep,
     days: Annotated[int | None, Query(ge=1, le=3650, description="only the last N days; "
                                       "default: all stored conversations")] = None,
     lang: Annotated[str | None, Query(pattern=r"^[a-z]{2,8}$",
@@ -154,7 +137,6 @@ def get_content_gaps(
 ) -> ContentGapsPublic | Response:
     # A sync route (thread pool): embedding the questions is CPU-bound. Without a
     # loaded model the clusters are identical questions only (`similarity: exact`).
-    search = getattr(request.app.state, "search", None)
     report = content_gap_report(session, now=now, days=days, language=lang, search=search,
                                 limit=limit)
     if output == "csv":

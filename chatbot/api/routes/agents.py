@@ -6,11 +6,12 @@ editor's is 403.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from chatbot.api.constraints import MAX_INT32, CalendarDate, StorableText
 from chatbot.api.deps import (
     CalendarsDep,
     CurrentAgent,
@@ -19,19 +20,17 @@ from chatbot.api.deps import (
     DbWriteSession,
     NowDep,
 )
-from chatbot.api.problems import http_error
+from chatbot.api.mappers import appointment_agent, ticket_agent, ticket_summary
 from chatbot.api.routes.tickets import ReferencePath
-from chatbot.api.schemas_escalation import (
-    AgentPublic,
-    AppointmentAgent,
+from chatbot.api.schemas.agents import AgentPublic
+from chatbot.api.schemas.appointments import AppointmentAgent
+from chatbot.api.schemas.tickets import (
     TicketAgent,
     TicketListAgent,
     TicketStatus,
     TicketStatusUpdate,
     TicketTextCreate,
 )
-from chatbot.api.views_escalation import appointment_agent, ticket_agent, ticket_summary
-from chatbot.errors import ChatbotError
 from chatbot.escalation import tickets
 from chatbot.escalation.appointments import appointments_on
 from chatbot.escalation.clock import CITY_TIMEZONE
@@ -54,31 +53,25 @@ def me(actor: CurrentUser) -> AgentPublic:
 def list_tickets(
     _agent: CurrentAgent, session: DbSession, now: NowDep,
     status_: Annotated[list[TicketStatus] | None, Query(alias="status")] = None,
-    department: Annotated[str | None, Query(max_length=64)] = None,
-    language: Annotated[str | None, Query(max_length=8)] = None,
+    department: Annotated[StorableText | None, Query(max_length=64)] = None,
+    language: Annotated[StorableText | None, Query(max_length=8)] = None,
     min_age_hours: Annotated[float | None, Query(ge=0, le=MAX_AGE_HOURS)] = None,
     max_age_hours: Annotated[float | None, Query(ge=0, le=MAX_AGE_HOURS)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT32)] = 0,
 ) -> TicketListAgent:
-    try:
-        found, total = tickets.list_tickets(
-            session, now=now, statuses=status_, department=department, language=language,
-            min_age=timedelta(hours=min_age_hours) if min_age_hours is not None else None,
-            max_age=timedelta(hours=max_age_hours) if max_age_hours is not None else None,
-            limit=limit, offset=offset)
-    except ChatbotError as exc:
-        raise http_error(exc, location="query") from exc
+    found, total = tickets.list_tickets(
+        session, now=now, statuses=status_, department=department, language=language,
+        min_age=timedelta(hours=min_age_hours) if min_age_hours is not None else None,
+        max_age=timedelta(hours=max_age_hours) if max_age_hours is not None else None,
+        limit=limit, offset=offset)
     return TicketListAgent(total=total, items=[ticket_summary(t, now) for t in found])
 
 
 @router.get("/tickets/{reference}", response_model=TicketAgent, summary="One ticket, in full")
 def get_ticket(reference: ReferencePath, _agent: CurrentAgent, session: DbSession,
                now: NowDep) -> TicketAgent:
-    try:
-        return ticket_agent(tickets.get_ticket(session, reference=reference), now)
-    except ChatbotError as exc:
-        raise http_error(exc) from exc
+    return ticket_agent(tickets.get_ticket(session, reference=reference), now)
 
 
 @router.post("/tickets/{reference}/status", response_model=TicketAgent,
@@ -86,11 +79,8 @@ def get_ticket(reference: ReferencePath, _agent: CurrentAgent, session: DbSessio
              responses={409: {"description": "The lifecycle does not allow this change"}})
 def post_status(reference: ReferencePath, body: TicketStatusUpdate, agent: CurrentAgent,
                 session: DbWriteSession, now: NowDep) -> TicketAgent:
-    try:
-        ticket = tickets.change_status(session, reference=reference, to_status=body.status,
-                                       actor=agent, now=now, comment=body.comment)
-    except ChatbotError as exc:
-        raise http_error(exc) from exc
+    ticket = tickets.change_status(session, reference=reference, to_status=body.status,
+                                   actor=agent, now=now, comment=body.comment)
     return ticket_agent(ticket, now)
 
 
@@ -99,11 +89,8 @@ def post_status(reference: ReferencePath, body: TicketStatusUpdate, agent: Curre
              responses={409: {"description": "The ticket is closed"}})
 def post_note(reference: ReferencePath, body: TicketTextCreate, agent: CurrentAgent,
               session: DbWriteSession, now: NowDep) -> TicketAgent:
-    try:
-        tickets.add_note(session, reference=reference, text=body.text, actor=agent, now=now)
-        return ticket_agent(tickets.get_ticket(session, reference=reference), now)
-    except ChatbotError as exc:
-        raise http_error(exc) from exc
+    tickets.add_note(session, reference=reference, text=body.text, actor=agent, now=now)
+    return ticket_agent(tickets.get_ticket(session, reference=reference), now)
 
 
 @router.post("/tickets/{reference}/replies", response_model=TicketAgent,
@@ -112,19 +99,16 @@ def post_note(reference: ReferencePath, body: TicketTextCreate, agent: CurrentAg
              responses={409: {"description": "The ticket is closed"}})
 def post_reply(reference: ReferencePath, body: TicketTextCreate, agent: CurrentAgent,
                session: DbWriteSession, now: NowDep) -> TicketAgent:
-    try:
-        tickets.add_reply(session, reference=reference, text=body.text, actor=agent, now=now)
-        return ticket_agent(tickets.get_ticket(session, reference=reference), now)
-    except ChatbotError as exc:
-        raise http_error(exc) from exc
+    tickets.add_reply(session, reference=reference, text=body.text, actor=agent, now=now)
+    return ticket_agent(tickets.get_ticket(session, reference=reference), now)
 
 
 @router.get("/appointments", response_model=list[AppointmentAgent],
             summary="A day's appointments (today if no date)")
 def list_appointments(
     _agent: CurrentAgent, session: DbSession, calendars: CalendarsDep, now: NowDep,
-    day: Annotated[date | None, Query(alias="date", description="YYYY-MM-DD")] = None,
-    service: Annotated[str | None, Query(max_length=64)] = None,
+    day: Annotated[CalendarDate | None, Query(alias="date", description="YYYY-MM-DD")] = None,
+    service: Annotated[StorableText | None, Query(max_length=64)] = None,
     include_cancelled: bool = False,
 ) -> list[AppointmentAgent]:
     day = day or now.astimezone(CITY_TIMEZONE).date()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from chatbot.api.constraints import CalendarDate
 from chatbot.api.deps import CalendarsDep, DbSession, DbWriteSession, NowDep, SettingsDep
-from chatbot.api.problems import http_error
+from chatbot.api.mappers import appointment_created, appointment_public, slot_public
 from chatbot.api.routes.tickets import (
     IdempotencyKey,
     ReferencePath,
@@ -17,16 +17,14 @@ from chatbot.api.routes.tickets import (
     TokenQuery,
     citizen_token,
 )
-from chatbot.api.schemas_escalation import (
+from chatbot.api.schemas.appointments import (
     AppointmentCreate,
     AppointmentCreated,
     AppointmentPublic,
     ServicePublic,
     SlotListPublic,
-    SlotPublic,
 )
-from chatbot.api.views_escalation import absolute_url, appointment_public, local
-from chatbot.errors import ChatbotError
+from chatbot.api.urls import absolute_url
 from chatbot.escalation.appointments import (
     MAX_LISTING_DAYS,
     AppointmentRequest,
@@ -60,21 +58,17 @@ def list_services(calendars: CalendarsDep,
 def list_slots(
     session: DbSession, calendars: CalendarsDep, now: NowDep,
     service: Annotated[str, Query(min_length=1, max_length=64, examples=["buergerservice"])],
-    from_date: Annotated[date | None, Query(alias="from", description="YYYY-MM-DD; today "
+    from_date: Annotated[CalendarDate | None, Query(alias="from", description="YYYY-MM-DD; today "
                                                                      "if omitted")] = None,
     days: Annotated[int, Query(ge=1, le=MAX_LISTING_DAYS)] = 7,
 ) -> SlotListPublic:
     today = now.astimezone(CITY_TIMEZONE).date()
     start_day = max(from_date or today, today)
-    try:
-        slots = free_slots(session, calendars=calendars, service=service, start_day=start_day,
-                           days=days, now=now)
-    except ChatbotError as exc:
-        raise http_error(exc, location="query") from exc
+    slots = free_slots(session, calendars=calendars, service=service, start_day=start_day,
+                       days=days, now=now)
     return SlotListPublic(
         service=service, timezone=str(CITY_TIMEZONE), from_date=start_day, days=days,
-        slots=[SlotPublic(start=local(s.slot.start), end=local(s.slot.end),
-                          available=s.available) for s in slots],
+        slots=[slot_public(s) for s in slots],
     )
 
 
@@ -96,25 +90,18 @@ def post_appointment(body: AppointmentCreate, request: Request, response: Respon
         preferred_language=body.preferred_language, consent=body.consent,
         contact_email=body.contact.email, contact_phone=body.contact.phone, note=body.note,
     )
-    try:
-        booked = book_appointment(session, calendars=calendars, request=booking,
-                                  idempotency_key=idempotency_key, now=now,
-                                  reference_prefix=settings.appointment_reference_prefix)
-    except ChatbotError as exc:
-        raise http_error(exc) from exc
+    booked = book_appointment(session, calendars=calendars, request=booking,
+                              idempotency_key=idempotency_key, now=now,
+                              reference_prefix=settings.appointment_reference_prefix)
     if booked.replayed:
         response.status_code = status.HTTP_200_OK
-    appointment = booked.appointment
-    path = f"/api/v1/appointments/{appointment.reference}"
-    public = appointment_public(appointment, calendars)
-    return AppointmentCreated(
-        reference=appointment.reference, cancel_token=booked.cancel_token,
-        service=appointment.service, start=public.start, end=public.end, status=public.status,
+    path = f"/api/v1/appointments/{booked.appointment.reference}"
+    return appointment_created(
+        booked, calendars,
         # A plain link must be able to download the file, so it carries the token.
         ics_url=absolute_url(request, settings,
                              f"{path}/ics?token={quote(booked.cancel_token)}"),
-        status_url=absolute_url(request, settings, path),
-    )
+        status_url=absolute_url(request, settings, path))
 
 
 @router.get("/{reference}", response_model=AppointmentPublic, summary="An appointment",
@@ -122,11 +109,8 @@ def post_appointment(body: AppointmentCreate, request: Request, response: Respon
 def get_appointment(reference: ReferencePath, session: DbSession, calendars: CalendarsDep,
                     token: TokenQuery = None,
                     x_access_token: TokenHeader = None) -> AppointmentPublic:
-    try:
-        appointment = get_appointment_for_citizen(
-            session, reference=reference, token=citizen_token(token, x_access_token))
-    except ChatbotError as exc:
-        raise http_error(exc) from exc
+    appointment = get_appointment_for_citizen(
+        session, reference=reference, token=citizen_token(token, x_access_token))
     return appointment_public(appointment, calendars)
 
 
@@ -137,11 +121,8 @@ def get_appointment(reference: ReferencePath, session: DbSession, calendars: Cal
 def get_appointment_ics(reference: ReferencePath, request: Request, session: DbSession,
                         calendars: CalendarsDep, now: NowDep, token: TokenQuery = None,
                         x_access_token: TokenHeader = None) -> Response:
-    try:
-        appointment = get_appointment_for_citizen(
-            session, reference=reference, token=citizen_token(token, x_access_token))
-    except ChatbotError as exc:
-        raise http_error(exc) from exc
+    appointment = get_appointment_for_citizen(
+        session, reference=reference, token=citizen_token(token, x_access_token))
     body = appointment_ics(appointment, calendars.service(appointment.service), now=now,
                            uid_domain=request.url.hostname or "citizen-chatbot.invalid")
     return Response(body, media_type="text/calendar; charset=utf-8", headers={
@@ -157,10 +138,7 @@ def get_appointment_ics(reference: ReferencePath, request: Request, session: DbS
 def delete_appointment(reference: ReferencePath, session: DbWriteSession,
                        calendars: CalendarsDep, now: NowDep, token: TokenQuery = None,
                        x_access_token: TokenHeader = None) -> AppointmentPublic:
-    try:
-        appointment = cancel_appointment(session, reference=reference,
-                                         token=citizen_token(token, x_access_token), now=now)
-    except ChatbotError as exc:
-        raise http_error(exc) from exc
+    appointment = cancel_appointment(session, reference=reference,
+                                     token=citizen_token(token, x_access_token), now=now)
     return appointment_public(appointment, calendars)
 

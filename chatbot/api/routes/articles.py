@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
 
 from chatbot.api.deps import SearchServiceDep
+from chatbot.errors import NotFoundError
 
 router = APIRouter(tags=["articles"])
 templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
@@ -23,7 +24,7 @@ def article_page(request: Request, article_id: str, service: SearchServiceDep,
     index = service.index
     versions = index.article_versions(article_id) if index else {}
     if not versions:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no article {article_id!r}")
+        raise NotFoundError(f"no article {article_id!r}")
     article = versions.get(lang) or versions.get("de") or next(iter(versions.values()))
     return templates.TemplateResponse(
         request,

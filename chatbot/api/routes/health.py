@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from chatbot.api.deps import MetricsDep, OptionalSearchDep, StartupProblemDep
 
 router = APIRouter(tags=["operations"])
 
@@ -14,9 +16,8 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", summary="Model and index are loaded")
-def readyz(request: Request, response: Response) -> dict[str, object]:
-    service = getattr(request.app.state, "search", None)
-    problem = getattr(request.app.state, "startup_problem", None)
+def readyz(response: Response, service: OptionalSearchDep,
+           problem: StartupProblemDep) -> dict[str, object]:
     if service is None or not service.ready:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         reason = problem or (
@@ -29,6 +30,6 @@ def readyz(request: Request, response: Response) -> dict[str, object]:
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
-def metrics(request: Request) -> Response:
-    return Response(generate_latest(request.app.state.metrics.registry),
+def metrics(registry: MetricsDep) -> Response:
+    return Response(generate_latest(registry.registry),
                     media_type=CONTENT_TYPE_LATEST)

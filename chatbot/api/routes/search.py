@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from chatbot.api.deps import SearchServiceDep, SettingsDep
-from chatbot.api.schemas import LanguagePublic, SearchCreate, SearchHitPublic, SearchPublic
+from chatbot.api.deps import MetricsDep, SearchServiceDep, SettingsDep
+from chatbot.api.mappers import search_public
+from chatbot.api.schemas.search import SearchCreate, SearchPublic
 from chatbot.api.urls import article_url
-from chatbot.errors import IndexIncompatibleError, IndexNotFoundError, InvalidQueryError
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
 
@@ -20,28 +20,10 @@ router = APIRouter(prefix="/api/v1", tags=["search"])
                503: {"description": "No index built yet, or the model is loading"}},
 )
 async def search(body: SearchCreate, request: Request, service: SearchServiceDep,
-                 settings: SettingsDep) -> SearchPublic:
-    try:
-        with request.app.state.metrics.search_seconds.time():
-            # Embedding is CPU-bound: keep the event loop free for other requests.
-            result = await run_in_threadpool(service.search, body.query, top_k=body.top_k,
-                                             lang=body.lang)
-    except InvalidQueryError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
-    except (IndexNotFoundError, IndexIncompatibleError) as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from exc
-    return SearchPublic(
-        language=LanguagePublic(code=result.language.code,
-                                confidence=round(result.language.confidence, 4),
-                                supported=result.language.supported),
-        hits=[
-            SearchHitPublic(
-                article_id=hit.article_id, lang=hit.lang, title=hit.title,
-                department=hit.department, score=hit.score, snippet=hit.snippet,
-                url=hit.url or article_url(request, settings, hit.article_id, hit.lang),
-                heading=hit.heading, appointment_service=hit.appointment_service,
-            )
-            for hit in result.hits
-        ],
-        index_version=result.index_version,
-    )
+                 settings: SettingsDep, metrics: MetricsDep) -> SearchPublic:
+    with metrics.search_seconds.time():
+        # Embedding is CPU-bound: keep the event loop free for other requests.
+        result = await run_in_threadpool(service.search, body.query, top_k=body.top_k,
+                                         lang=body.lang)
+    return search_public(result, lambda article_id, lang: article_url(
+        request, settings, article_id, lang))

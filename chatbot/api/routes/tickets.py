@@ -8,10 +8,10 @@ from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Resp
 from pydantic import AfterValidator
 
 from chatbot.api.deps import CalendarsDep, DbSession, DbWriteSession, NowDep, SettingsDep
-from chatbot.api.problems import IDEMPOTENCY_HEADER, http_error
-from chatbot.api.schemas_escalation import TicketCreate, TicketCreated, TicketPublic
-from chatbot.api.views_escalation import absolute_url, local, ticket_public
-from chatbot.errors import ChatbotError
+from chatbot.api.mappers import ticket_created, ticket_public
+from chatbot.api.problems import IDEMPOTENCY_HEADER
+from chatbot.api.schemas.tickets import TicketCreate, TicketCreated, TicketPublic
+from chatbot.api.urls import absolute_url
 from chatbot.escalation.tickets import (
     TicketRequest,
     TranscriptLine,
@@ -60,22 +60,14 @@ def post_ticket(body: TicketCreate, request: Request, response: Response,
                           for line in body.transcript) if body.transcript is not None else None),
         detected_language=body.detected_language,
     )
-    try:
-        created = create_ticket(session, request=ticket_request,
-                                departments=calendars.departments,
-                                idempotency_key=idempotency_key, now=now,
-                                reference_prefix=settings.ticket_reference_prefix)
-    except ChatbotError as exc:
-        raise http_error(exc) from exc
+    created = create_ticket(session, request=ticket_request,
+                            departments=calendars.departments,
+                            idempotency_key=idempotency_key, now=now,
+                            reference_prefix=settings.ticket_reference_prefix)
     if created.replayed:
         response.status_code = status.HTTP_200_OK
-    ticket = created.ticket
-    return TicketCreated(
-        reference=ticket.reference, access_token=created.access_token,
-        status=ticket.status,
-        created_at=local(ticket.created_at),
-        status_url=absolute_url(request, settings, f"/api/v1/tickets/{ticket.reference}"),
-    )
+    return ticket_created(created, absolute_url(
+        request, settings, f"/api/v1/tickets/{created.ticket.reference}"))
 
 
 @router.get(
@@ -86,9 +78,6 @@ def post_ticket(body: TicketCreate, request: Request, response: Response,
 def get_ticket_status(reference: ReferencePath, session: DbSession,
                       token: TokenQuery = None,
                       x_access_token: TokenHeader = None) -> TicketPublic:
-    try:
-        ticket = get_ticket_for_citizen(session, reference=reference,
-                                        token=citizen_token(token, x_access_token))
-    except ChatbotError as exc:
-        raise http_error(exc) from exc
+    ticket = get_ticket_for_citizen(session, reference=reference,
+                                    token=citizen_token(token, x_access_token))
     return ticket_public(ticket)

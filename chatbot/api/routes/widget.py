@@ -9,9 +9,10 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, 
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from chatbot.api.deps import SettingsDep
+from chatbot.api.deps import SettingsDep, WidgetBundleDep
 from chatbot.api.routes.console import OWN_SCRIPTS_ONLY_CSP
 from chatbot.api.widget_bundle import WidgetBundle
+from chatbot.config import Settings
 
 router = APIRouter(include_in_schema=False)
 _API_DIR = Path(__file__).parent.parent
@@ -33,16 +34,10 @@ SITE_HEADERS = {
 }
 
 
-def _bundle(request: Request) -> WidgetBundle:
-    bundle: WidgetBundle = request.app.state.widget
-    return bundle
-
-
 @router.get("/widget.js", name="widget_script")
-def widget_script(request: Request,
+def widget_script(bundle: WidgetBundleDep,
                   v: Annotated[str | None, Query(max_length=64)] = None,
                   if_none_match: Annotated[str | None, Header()] = None) -> Response:
-    bundle = _bundle(request)
     headers = {
         "Cache-Control": IMMUTABLE if v == bundle.version else REVALIDATE,
         "ETag": bundle.etag,
@@ -57,22 +52,24 @@ def widget_script(request: Request,
                     headers=headers)
 
 
-def _site_page(request: Request, template: str, settings: SettingsDep) -> HTMLResponse:
+def _site_page(request: Request, template: str, settings: Settings,
+               bundle: WidgetBundle) -> HTMLResponse:
     response = templates.TemplateResponse(request, template, {
-        "widget_version": _bundle(request).version, "privacy_url": settings.privacy_url,
+        "widget_version": bundle.version, "privacy_url": settings.privacy_url,
         "hotline_phone": settings.hotline_phone, "retention_days": settings.retention_days})
     response.headers.update(SITE_HEADERS)
     return response
 
 
 @router.get("/", response_class=HTMLResponse, name="demo_page")
-def demo_page(request: Request, settings: SettingsDep) -> HTMLResponse:
-    return _site_page(request, "site/demo.html", settings)
+def demo_page(request: Request, settings: SettingsDep, bundle: WidgetBundleDep) -> HTMLResponse:
+    return _site_page(request, "site/demo.html", settings, bundle)
 
 
 @router.get("/datenschutz", response_class=HTMLResponse, name="privacy_page")
-def privacy_page(request: Request, settings: SettingsDep) -> HTMLResponse:
-    return _site_page(request, "site/privacy.html", settings)
+def privacy_page(request: Request, settings: SettingsDep,
+                 bundle: WidgetBundleDep) -> HTMLResponse:
+    return _site_page(request, "site/privacy.html", settings, bundle)
 
 
 @router.get("/site/{name}", name="site_asset")

@@ -1,4 +1,4 @@
-"""Request and response bodies of the ticket, appointment and agent endpoints.
+"""Request and response bodies of tickets: the citizen's and the agents' side.
 
 Families: `XCreate` (what a client sends), `XPublic` (what a citizen may see, with
 their token), `XAgent` (everything an authenticated agent sees).
@@ -7,61 +7,26 @@ their token), `XAgent` (everything an authenticated agent sees).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
-from chatbot.api.schemas import validate_lang
-from chatbot.escalation.contact import (
-    MAX_EMAIL_CHARS,
-    MAX_PHONE_CHARS,
-    normalise_email,
-    normalise_phone,
+from chatbot.api.constraints import RequestBody
+from chatbot.api.schemas.common import (
+    MAX_MESSAGE_CHARS,
+    MAX_NAME_CHARS,
+    ContactCreate,
+    ContactPublic,
+    consent_given,
+    not_blank,
+    validate_lang,
 )
 
-MAX_MESSAGE_CHARS = 5000
 MAX_TOPIC_CHARS = 200
-MAX_NAME_CHARS = 200
-MAX_NOTE_CHARS = 1000
 MAX_TRANSCRIPT_LINES = 200
 MAX_TRANSCRIPT_LINE_CHARS = 4000
 TicketStatus = Literal["open", "in_progress", "waiting_for_citizen", "resolved", "closed"]
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be empty or only whitespace")
-    return value.strip()
-
-
-def _consent_given(value: bool) -> bool:
-    if value is not True:
-        raise ValueError("consent to store the data is required (true)")
-    return value
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ContactCreate(_Strict):
-    """Where the city answers; stored as given, never masked."""
-
-    email: str | None = Field(default=None, max_length=MAX_EMAIL_CHARS,
-                              examples=["erika.mustermann@example.org"])
-    phone: str | None = Field(default=None, max_length=MAX_PHONE_CHARS,
-                              examples=["+49 221 1234567"])
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return normalise_email(value) if value is not None else None
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return normalise_phone(value) if value is not None else None
 
 
 class TicketContactCreate(ContactCreate):
@@ -74,21 +39,16 @@ class TicketContactCreate(ContactCreate):
         return self
 
 
-class ContactPublic(BaseModel):
-    email: str | None
-    phone: str | None
-
-
 class TicketContactPublic(ContactPublic):
     name: str | None
 
 
-class TranscriptLineCreate(_Strict):
+class TranscriptLineCreate(RequestBody):
     role: Literal["citizen", "assistant"]
     text: str = Field(max_length=MAX_TRANSCRIPT_LINE_CHARS)
 
 
-class TicketCreate(_Strict):
+class TicketCreate(RequestBody):
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS,
                          description="The citizen's request in their own words")
     topic: str | None = Field(default=None, max_length=MAX_TOPIC_CHARS)
@@ -108,8 +68,8 @@ class TicketCreate(_Strict):
         description="The chat as the widget has it; a stored conversation takes precedence")
     detected_language: str | None = None
 
-    _message = field_validator("message")(_not_blank)
-    _consent = field_validator("consent")(_consent_given)
+    _message = field_validator("message")(not_blank)
+    _consent = field_validator("consent")(consent_given)
     _language = field_validator("preferred_language")(validate_lang)
 
     @field_validator("name")
@@ -125,7 +85,6 @@ class TicketCreate(_Strict):
         if value is not None and not re.fullmatch(r"[a-z]{2,3}", value):
             raise ValueError("a two- or three-letter language code, e.g. de or ckb")
         return value
-
 
 
 class TicketCreated(BaseModel):
@@ -200,85 +159,12 @@ class TicketAgent(TicketSummaryAgent):
     events: list[TicketEventAgent]
 
 
-class TicketStatusUpdate(_Strict):
+class TicketStatusUpdate(RequestBody):
     status: TicketStatus
     comment: str | None = Field(default=None, max_length=MAX_MESSAGE_CHARS)
 
 
-class TicketTextCreate(_Strict):
+class TicketTextCreate(RequestBody):
     text: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
 
-    _text = field_validator("text")(_not_blank)
-
-
-class ServicePublic(BaseModel):
-    name: str
-    title: str
-    slot_minutes: int
-    counters: int
-    booking_horizon_days: int
-    weekdays: list[str]
-
-
-class SlotPublic(BaseModel):
-    start: datetime
-    end: datetime
-    available: int
-
-
-class SlotListPublic(BaseModel):
-    service: str
-    timezone: str
-    from_date: date = Field(serialization_alias="from")
-    days: int
-    slots: list[SlotPublic]
-
-
-class AppointmentCreate(_Strict):
-    service: str = Field(min_length=1, max_length=64, examples=["buergerservice"])
-    start: datetime = Field(description="A slot's start; without an offset it is local "
-                                        "time in Europe/Berlin")
-    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
-    contact: ContactCreate = Field(default_factory=ContactCreate)
-    preferred_language: str = "de"
-    consent: bool
-    note: str | None = Field(default=None, max_length=MAX_NOTE_CHARS)
-
-    _name = field_validator("name")(_not_blank)
-    _consent = field_validator("consent")(_consent_given)
-    _language = field_validator("preferred_language")(validate_lang)
-
-
-class AppointmentCreated(BaseModel):
-    reference: str = Field(examples=["TA-2026-000123"])
-    cancel_token: str = Field(description="Needed to see, download or cancel; shown once")
-    service: str
-    start: datetime
-    end: datetime
-    status: Literal["booked", "cancelled"]
-    ics_url: str
-    status_url: str
-
-
-class AppointmentPublic(BaseModel):
-    reference: str
-    service: str
-    service_title: str
-    start: datetime
-    end: datetime
-    status: Literal["booked", "cancelled"]
-
-
-class AppointmentAgent(AppointmentPublic):
-    counter_number: int
-    name: str
-    contact: ContactPublic
-    preferred_language: str
-    note: str | None
-    created_at: datetime
-    cancelled_at: datetime | None
-
-
-class AgentPublic(BaseModel):
-    name: str
-    role: str
+    _text = field_validator("text")(not_blank)

@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
-from chatbot.api.schemas import validate_lang
+from chatbot.api.constraints import MAX_INT32, RequestBody
+from chatbot.api.schemas.common import validate_lang
 from chatbot.dialogue.service import MAX_MESSAGE_CHARS
 from chatbot.language import SUPPORTED_LANGUAGES
 
 
-class ChatCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ChatCreate(RequestBody):
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS,
                          description=f"The citizen's message, 1 to {MAX_MESSAGE_CHARS} characters")
     conversation_id: str | None = Field(default=None, max_length=64,
@@ -67,11 +66,9 @@ class ChatPublic(BaseModel):
     hotline: HotlinePublic | None = None
 
 
-class FeedbackCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class FeedbackCreate(RequestBody):
     conversation_id: str = Field(min_length=1, max_length=64)
-    turn: int = Field(ge=1)
+    turn: int = Field(ge=1, le=MAX_INT32)
     helpful: bool
     comment: str | None = Field(default=None, max_length=2000)
 

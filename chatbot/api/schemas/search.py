@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
+from chatbot.api.constraints import RequestBody
+from chatbot.api.schemas.common import validate_lang
 from chatbot.language import SUPPORTED_LANGUAGES
 
 MAX_QUERY_CHARS = 1000
 MAX_TOP_K = 20
 
 
-def validate_lang(value: str | None) -> str | None:
-    if value is None:
-        return None
-    if value not in SUPPORTED_LANGUAGES:
-        raise ValueError(f"unknown language {value!r}; use one of {', '.join(SUPPORTED_LANGUAGES)}")
-    return value
 
-
-class SearchCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SearchCreate(RequestBody):
     query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS,
                        description=f"The question, 1 to {MAX_QUERY_CHARS} characters")
     top_k: int = Field(default=5, ge=1, le=MAX_TOP_K)

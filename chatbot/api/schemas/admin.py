@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from chatbot.api.constraints import RequestBody
 
 
-class ReindexCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReindexCreate(RequestBody):
     full: bool = Field(default=False, description="Re-embed every chunk, not only changed ones")
 
 
