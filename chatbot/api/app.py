@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from chatbot import __version__
 from chatbot.api.backoffice import install_backoffice, start_backoffice, stop_backoffice
+from chatbot.api.limits import LimitsMiddleware
 from chatbot.api.metrics import Metrics
 from chatbot.api.routes import admin, articles, editor, health, search
 from chatbot.api.routes import chat as chat_routes
@@ -87,6 +88,8 @@ def create_app(settings: Settings | None = None, *, search_service: SearchServic
     app.state.widget = build_widget_bundle(settings.widget_dir,
                                            privacy_url=settings.privacy_url)
     app.include_router(widget_routes.router)
+    # Inside CORS, so that browsers can read the 429/413/503 answers too.
+    app.add_middleware(LimitsMiddleware, settings=settings)
     if settings.cors_origins:
         # Only the city's own pages may call the API from a browser. No credentials and
         # no Authorization header: staff endpoints stay unreachable cross-origin.

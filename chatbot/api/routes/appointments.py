@@ -99,7 +99,8 @@ def post_appointment(body: AppointmentCreate, request: Request, response: Respon
     try:
         booked = book_appointment(session, calendars=calendars, request=booking,
                                   idempotency_key=idempotency_key, now=now,
-                                  reference_prefix=settings.appointment_reference_prefix)
+                                  reference_prefix=settings.appointment_reference_prefix,
+                                  max_open_per_contact=settings.max_open_appointments_per_contact)
     except ChatbotError as exc:
         raise http_error(exc) from exc
     if booked.replayed:

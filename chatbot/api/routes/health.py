@@ -8,13 +8,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 router = APIRouter(tags=["operations"])
 
 
+# Both are coroutines: they run on the event loop and never wait for a thread of the
+# pool that chat, search and the database share.
 @router.get("/healthz", summary="The process is up")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
 @router.get("/readyz", summary="Model and index are loaded")
-def readyz(request: Request, response: Response) -> dict[str, object]:
+async def readyz(request: Request, response: Response) -> dict[str, object]:
     service = getattr(request.app.state, "search", None)
     problem = getattr(request.app.state, "startup_problem", None)
     if service is None or not service.ready:
