@@ -137,9 +137,9 @@ class Settings(BaseSettings):
     rate_limit_search: str = Field(
         default="60/minute,1000/hour",
         description="POST /api/v1/search; hotline agents behind one address share it")
-    rate_limit_tickets: str = Field(default="5/minute,20/hour",
+    rate_limit_tickets: str = Field(default="10/minute,60/hour",
                                     description="POST /api/v1/tickets, per client address")
-    rate_limit_bookings: str = Field(default="5/minute,20/hour",
+    rate_limit_bookings: str = Field(default="10/minute,60/hour",
                                      description="POST /api/v1/appointments, per client address")
     rate_limit_status: str = Field(
         default="30/minute,300/hour",

@@ -97,7 +97,7 @@ def create_app(settings: Settings | None = None, *, search_service: SearchServic
                            allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Content-Type", "Idempotency-Key",
                                           "X-Access-Token"],
-                           expose_headers=["Location"], max_age=600)
+                           expose_headers=["Location", "Retry-After"], max_age=600)
 
     @app.middleware("http")
     async def count_requests(request: Request,

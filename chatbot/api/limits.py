@@ -30,6 +30,7 @@ import ipaddress
 import json
 import logging
 import math
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
@@ -39,7 +40,6 @@ from typing import Any, Protocol
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import Match, Route
 
 from chatbot.config import RateWindow, Settings, parse_rate_limit
 from chatbot.storage import Database
@@ -55,8 +55,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PROBLEM_TYPE_PREFIX = "urn:citizen-chatbot:problem:"
 
-# (method, route template) -> endpoint class. Templates, not raw paths: a reference in
-# the path must not make every look-up a class of its own.
+# (method, route template) -> endpoint class; matched on the path before routing, so a
+# refused request costs no routing, parsing or database work.
 ENDPOINT_CLASSES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/chat"): "chat",
     ("POST", "/api/v1/search"): "search",
@@ -471,14 +471,24 @@ def _citizen_turns(database: Database, conversation_id: str) -> int:
             ConversationMessage.role == "citizen")) or 0
 
 
+def _template_pattern(template: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", re.escape(template)))
+
+
+_CLASS_PATTERNS = [(method, _template_pattern(template), name)
+                   for (method, template), name in ENDPOINT_CLASSES.items()]
+# Fixed paths beside `/appointments/{reference}` that are not look-ups by reference.
+_NOT_A_REFERENCE = frozenset({"/api/v1/appointments/services", "/api/v1/appointments/slots"})
+
+
 def _endpoint_class(scope: Scope) -> str | None:
-    app = scope.get("app")
-    router = getattr(app, "router", None)
-    for route in getattr(router, "routes", ()):
-        if isinstance(route, Route):
-            match, _ = route.matches(scope)
-            if match is Match.FULL:
-                return ENDPOINT_CLASSES.get((scope["method"], route.path))
+    path: str = scope["path"]
+    method = "GET" if scope["method"] == "HEAD" else scope["method"]
+    if path in _NOT_A_REFERENCE:
+        return None
+    for route_method, pattern, name in _CLASS_PATTERNS:
+        if route_method == method and pattern.fullmatch(path):
+            return name
     return None
 
 
