@@ -161,6 +161,7 @@ class InProcessLimiter:
     """Request times per key in this process; enough for a single server."""
 
     SWEEP_EVERY = 10_000
+    MAX_CLIENTS = 200_000
 
     def __init__(self, salt: bytes | None = None, clock: Callable[[], float] = time.monotonic
                  ) -> None:
@@ -192,7 +193,7 @@ class InProcessLimiter:
         times.append(now)
         self._longest[key] = longest
         self._hits += 1
-        if self._hits % self.SWEEP_EVERY == 0:
+        if self._hits % self.SWEEP_EVERY == 0 or len(self._times) > self.MAX_CLIENTS:
             self._sweep(now)
         return 0.0
 
@@ -202,6 +203,13 @@ class InProcessLimiter:
                     if not t or t[-1] <= now - self._longest.get(k, 0)]:
             self._times.pop(key, None)
             self._longest.pop(key, None)
+        if len(self._times) > self.MAX_CLIENTS:
+            # Someone rotating addresses: forget the quietest half rather than grow
+            # without bound (those clients get a fresh budget; memory stays bounded).
+            by_last_hit = sorted(self._times, key=lambda k: self._times[k][-1])
+            for key in by_last_hit[:len(by_last_hit) // 2]:
+                self._times.pop(key, None)
+                self._longest.pop(key, None)
 
     async def close(self) -> None:
         return None
@@ -259,11 +267,14 @@ class RedisLimiter:
             except (RedisError, OSError) as exc:
                 self._warn(exc)
                 return await self._fallback.salt()
-            self._salt = stored.encode() if isinstance(stored, str) else bytes(stored or b"")
+            if stored is None:  # expired in between; count alone until the next request
+                return await self._fallback.salt()
+            self._salt = stored.encode() if isinstance(stored, str) else bytes(stored)
         return self._salt
 
     async def hit(self, key: str, windows: tuple[RateWindow, ...]) -> float:
-        keys = [f"{self._prefix}:limits:{key}:{w.limit}/{w.seconds}" for w in windows]
+        # One hash tag per client: a script's keys must share a Redis Cluster slot.
+        keys = [f"{self._prefix}:limits:{{{key}}}:{w.limit}/{w.seconds}" for w in windows]
         args: list[str | int] = [secrets.token_hex(8)]
         for window in windows:
             args += [window.limit, window.seconds * 1000]
@@ -323,7 +334,10 @@ class ModelGate:
             return False
         self.waiting += 1
         try:
-            await asyncio.wait_for(semaphore.acquire(), self.timeout)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can lose a permit that is
+            # granted just as the timeout fires.
+            async with asyncio.timeout(self.timeout):
+                await semaphore.acquire()
         except TimeoutError:
             return False
         finally:
@@ -350,6 +364,10 @@ class _Policy:
 
 
 class _BodyTooLargeError(Exception):
+    pass
+
+
+class _ClientGoneError(Exception):
     pass
 
 
@@ -389,6 +407,8 @@ class LimitsMiddleware:
         if scope["method"] in BODY_METHODS:
             try:
                 body = await self._read_body(scope, receive)
+            except _ClientGoneError:
+                return  # nobody is waiting for an answer
             except _BodyTooLargeError:
                 await send_problem(
                     send, status=413, slug="body-too-large", title="Request body too large",
@@ -439,8 +459,7 @@ class LimitsMiddleware:
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                # The client went away: hand the app an empty body; it sees the disconnect.
-                break
+                raise _ClientGoneError
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
@@ -455,8 +474,8 @@ class LimitsMiddleware:
         one conversation's context (and the transcript a ticket copies) bounded."""
         try:
             conversation_id = json.loads(body).get("conversation_id")
-        except (ValueError, AttributeError):
-            return False  # the app answers malformed bodies with its own 422
+        except (ValueError, AttributeError, RecursionError):
+            return False  # the app answers malformed bodies itself
         if not isinstance(conversation_id, str) or not conversation_id:
             return False
         database: Database = scope["app"].state.db

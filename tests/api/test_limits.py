@@ -188,6 +188,19 @@ def test_sliding_window_not_fixed_window() -> None:
     assert limiter.hit_now("k", windows) == pytest.approx(7.0)
 
 
+def test_in_process_memory_stays_bounded_under_address_rotation() -> None:
+    now = [0.0]
+    limiter = InProcessLimiter(clock=lambda: now[0])
+    limiter.MAX_CLIENTS = 1000
+    windows = (RateWindow(limit=1, seconds=3600),)
+    for n in range(5000):
+        now[0] += 0.001
+        assert limiter.hit_now(f"client-{n}", windows) == 0
+    assert len(limiter._times) <= 1000
+    # The most recent clients are still counted.
+    assert limiter.hit_now("client-4999", windows) > 0
+
+
 def test_the_client_address_is_never_logged(make_client: ClientFactory,
                                             caplog: pytest.LogCaptureFixture) -> None:
     client = make_client(peer="198.51.100.77", rate_limit_tickets="1/minute")
