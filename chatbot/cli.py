@@ -210,8 +210,10 @@ def serve(
     from chatbot.api import create_app
 
     settings = _settings(host=host, port=port)
+    # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1 by default;
+    # CHATBOT_TRUSTED_PROXIES alone decides whose forwarded address counts (api/limits.py).
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level="info")
+                log_level="info", proxy_headers=False)
 
 
 @eval_app.command("retrieval")

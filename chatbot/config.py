@@ -6,14 +6,16 @@ at start-up with the variable's name rather than at the first request.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 BUNDLED_MODEL = "bundled:multilingual-e5-small"
 
@@ -42,6 +44,29 @@ def checkout_path(path: Path) -> Path:
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "citizen-chatbot"
+
+
+_UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+@dataclass(frozen=True)
+class RateWindow:
+    """At most `limit` requests in any `seconds`-long stretch of time."""
+
+    limit: int
+    seconds: int
+
+
+def parse_rate_limit(value: str) -> tuple[RateWindow, ...]:
+    """"30/minute,300/hour" -> the windows; a ValueError names the part it cannot read."""
+    windows = []
+    for part in value.split(","):
+        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?\s*", part)
+        if not match or int(match[1]) < 1 or match[2] == "0":
+            raise ValueError(f"{part.strip()!r} is not a limit like 30/minute or 100/10minutes")
+        count = int(match[2]) if match[2] else 1
+        windows.append(RateWindow(limit=int(match[1]), seconds=count * _UNIT_SECONDS[match[3]]))
+    return tuple(windows)
 
 
 class Settings(BaseSettings):
@@ -115,6 +140,84 @@ class Settings(BaseSettings):
         default="/datenschutz", min_length=1, max_length=500,
         description="Privacy notice linked from the widget's consent checkboxes; a path on "
                     "this service or an absolute URL on the city's site")
+
+    # Abuse limits (chatbot/api/limits.py). Windows are "N/unit" ("30/minute"; units
+    # second, minute, hour, day, optionally with a count: "100/10minutes"), comma-separated.
+    rate_limits_enabled: bool = Field(
+        default=True, description="Per-client sliding-window limits on chat, search, tickets, "
+                                  "bookings and case-status lookups")
+    rate_limit_chat: str = Field(default="30/minute,300/hour",
+                                 description="POST /api/v1/chat, per client address")
+    rate_limit_search: str = Field(
+        default="60/minute,1000/hour",
+        description="POST /api/v1/search; hotline agents behind one address share it")
+    rate_limit_tickets: str = Field(default="10/minute,60/hour",
+                                    description="POST /api/v1/tickets, per client address")
+    rate_limit_bookings: str = Field(default="10/minute,60/hour",
+                                     description="POST /api/v1/appointments, per client address")
+    rate_limit_status: str = Field(
+        default="30/minute,300/hour",
+        description="Ticket and appointment look-ups and cancelling by reference and token")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks of the reverse proxies whose X-Forwarded-For is "
+                    "believed, comma-separated, e.g. 10.0.0.0/8,127.0.0.1; nobody's by default")
+    client_hash_salt: SecretStr | None = Field(
+        default=None, description="Secret for the hashed client addresses the limits key on; "
+                                  "generated if unset (shared through Redis when it is set)")
+    redis_url: str | None = Field(
+        default=None, description="redis://host:6379/0: limits hold across replicas; "
+                                  "unset: each process counts on its own")
+    redis_key_prefix: str = Field(default="chatbot", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = Field(
+        default=256 * 1024, description="Larger request bodies get 413 before parsing")
+    max_conversation_turns: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        default=50, description="Citizen messages per chat conversation; then 409 (start a "
+                                "new conversation)")
+    max_transcript_chars: Annotated[int, Field(ge=1000, le=1_000_000)] = Field(
+        default=100_000, description="Total characters of a transcript sent with a ticket")
+    max_open_appointments_per_contact: Annotated[int, Field(ge=0, le=1000)] = Field(
+        default=4, description="Future, not cancelled appointments per e-mail address or "
+                               "phone number; 0: no cap")
+    tickets_per_contact_per_hour: Annotated[int, Field(ge=0, le=100_000)] = Field(
+        default=5, description="Tickets per e-mail address or phone number in one hour; "
+                               "0: no cap")
+    model_max_active: Annotated[int, Field(ge=1, le=256)] = Field(
+        default=4, description="Chat and search requests computed at once (CPU-bound)")
+    model_max_waiting: Annotated[int, Field(ge=0, le=10_000)] = Field(
+        default=32, description="Chat and search requests that may wait; beyond that 503")
+    model_queue_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = Field(
+        default=10.0, description="A waiting chat or search request gets 503 after this long")
+    overload_retry_after_seconds: Annotated[int, Field(ge=1, le=3600)] = 5
+
+    @field_validator("rate_limit_chat", "rate_limit_search", "rate_limit_tickets",
+                     "rate_limit_bookings", "rate_limit_status")
+    @classmethod
+    def _valid_rate_limit(cls, value: str) -> str:
+        parse_rate_limit(value)  # raises ValueError naming the bad part
+        return value.strip()
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _valid_proxies(cls, value: object) -> list[str]:
+        import ipaddress
+
+        if isinstance(value, str):
+            value = value.strip()
+            value = json.loads(value) if value.startswith("[") else value.split(",")
+        if not isinstance(value, list):
+            raise ValueError("a comma-separated list of addresses or networks")
+        proxies = []
+        for item in value:
+            text = str(item).strip()
+            if not text:
+                continue
+            try:
+                ipaddress.ip_network(text, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{text!r} is not an IP address or network") from exc
+            proxies.append(text)
+        return proxies
 
     @field_validator("hotline_hours")
     @classmethod

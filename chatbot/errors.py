@@ -68,6 +68,10 @@ class SlotTakenError(ConflictError):
     """Every counter of the appointment slot is booked."""
 
 
+class ContactLimitError(ConflictError):
+    """One e-mail address or phone number has reached its cap of tickets or appointments."""
+
+
 class InvalidTransitionError(ConflictError):
     """A ticket status change the lifecycle does not allow."""
 

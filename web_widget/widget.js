@@ -210,12 +210,17 @@ function renderMarkdown(text) {
 // --- API --------------------------------------------------------------------------------
 
 class ApiError extends Error {
-  constructor(status, detail) {
+  constructor(status, detail, { problem, retryAfter } = {}) {
     super(typeof detail === "string" ? detail : "HTTP " + status);
     this.status = status;
     this.detail = detail;
+    // The last part of an RFC 9457 problem type, e.g. "rate-limited"; "" otherwise.
+    this.problem = problem || "";
+    this.retryAfter = retryAfter || 0;
   }
 }
+
+const PROBLEM_PREFIX = "urn:citizen-chatbot:problem:";
 
 async function api(path, options) {
   const init = { method: "GET", headers: {}, ...(options || {}) };
@@ -237,7 +242,13 @@ async function api(path, options) {
   } catch (error) {
     body = null;
   }
-  if (!response.ok) throw new ApiError(response.status, body && body.detail);
+  if (!response.ok) {
+    const type = body && typeof body.type === "string" ? body.type : "";
+    throw new ApiError(response.status, body && body.detail, {
+      problem: type.startsWith(PROBLEM_PREFIX) ? type.slice(PROBLEM_PREFIX.length) : "",
+      retryAfter: Number(response.headers.get("Retry-After")) || 0,
+    });
+  }
   return body;
 }
 
@@ -252,7 +263,12 @@ function errorText(error) {
     return t("error_unavailable");
   }
   if (error.status === 404) return t("error_expired");
+  if (error.problem === "rate-limited") {
+    return t("error_rate_limited", { minutes: Math.max(1, Math.ceil(error.retryAfter / 60)) });
+  }
   if (error.status === 429) return t("error_busy");
+  if (error.problem === "conversation-too-long") return t("error_conversation_full");
+  if (error.status === 413) return t("error_too_large");
   return t("error_generic");
 }
 
@@ -605,7 +621,11 @@ async function sendMessage(text, { lang }) {
     ui.list.lastElementChild.remove();
     ui.input.value = draft || text;
     ui.inputError.textContent = errorText(error);
-    if (error.status === 404) state.conversationId = null;
+    // An unknown or full conversation: the next message starts a new one.
+    if (error.status === 404 || error.problem === "conversation-too-long") {
+      state.conversationId = null;
+      saveState();
+    }
   } finally {
     ui.typing.hidden = true;
     ui.send.disabled = false;
@@ -692,14 +712,31 @@ function serverErrors(form, error) {
     }
     if (firstInvalid(form)) return;
   }
-  form.querySelector(".form-error").textContent = error.status === 409
-    ? t("slot_taken") : errorText(error);
+  const conflict = error.status === 409 ? conflictKey(form, error) : null;
+  form.querySelector(".form-error").textContent = conflict ? t(conflict) : errorText(error);
 }
 
+function conflictKey(form, error) {
+  // A 409 on a form is the per-contact cap (problem type contact-limit) or, when
+  // booking, a slot taken meanwhile; anything else is shown as the server words it.
+  const ticketForm = form.classList.contains("ticket-form");
+  if (error.problem === "contact-limit") return ticketForm ? "ticket_limit" : "appointment_limit";
+  return ticketForm ? null : "slot_taken";
+}
+
+// Below the server's default CHATBOT_MAX_TRANSCRIPT_CHARS (100,000): the newest lines.
+const MAX_TRANSCRIPT_CHARS = 50000;
+
 function transcript() {
-  return state.messages.slice(-40).map((m) => ({
-    role: m.role === "citizen" ? "citizen" : "assistant", text: m.text.slice(0, 4000),
-  }));
+  const lines = [];
+  let total = 0;
+  for (const m of state.messages.slice(-40).reverse()) {
+    const text = m.text.slice(0, 4000);
+    if (total + text.length > MAX_TRANSCRIPT_CHARS) break;
+    total += text.length;
+    lines.unshift({ role: m.role === "citizen" ? "citizen" : "assistant", text });
+  }
+  return lines;
 }
 
 function cancelButton(form, opener) {

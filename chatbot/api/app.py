@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from chatbot import __version__
 from chatbot.api.backoffice import install_backoffice, start_backoffice, stop_backoffice
+from chatbot.api.limits import LimitsMiddleware
 from chatbot.api.metrics import Metrics
 from chatbot.api.problems import install_problem_handlers
 from chatbot.api.routes import admin, articles, editor, health, search
@@ -89,6 +90,8 @@ def create_app(settings: Settings | None = None, *, search_service: SearchServic
     app.state.widget = build_widget_bundle(settings.widget_dir,
                                            privacy_url=settings.privacy_url)
     app.include_router(widget_routes.router)
+    # Inside CORS, so that browsers can read the 429/413/503 answers too.
+    app.add_middleware(LimitsMiddleware, settings=settings)
     if settings.cors_origins:
         # Only the city's own pages may call the API from a browser. No credentials and
         # no Authorization header: staff endpoints stay unreachable cross-origin.
@@ -96,7 +99,7 @@ def create_app(settings: Settings | None = None, *, search_service: SearchServic
                            allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Content-Type", "Idempotency-Key",
                                           "X-Access-Token"],
-                           expose_headers=["Location"], max_age=600)
+                           expose_headers=["Location", "Retry-After"], max_age=600)
 
     @app.middleware("http")
     async def count_requests(request: Request,

@@ -29,13 +29,15 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _optional_search(request: Request) -> SearchService | None:
+# Coroutines, like the health probes that use them: a sync dependency would wait for a
+# thread of the pool that chat, search and the database share.
+async def _optional_search(request: Request) -> SearchService | None:
     """The loaded search, or None while the model loads or when it failed to."""
     service: SearchService | None = getattr(request.app.state, "search", None)
     return service
 
 
-def _startup_problem(request: Request) -> str | None:
+async def _startup_problem(request: Request) -> str | None:
     """Why search is not loaded (set by the app's start-up), for operators."""
     problem: str | None = getattr(request.app.state, "startup_problem", None)
     return problem

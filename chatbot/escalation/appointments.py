@@ -13,11 +13,17 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from chatbot.errors import ConflictError, InvalidInputError, NotFoundError, SlotTakenError
+from chatbot.errors import (
+    ConflictError,
+    ContactLimitError,
+    InvalidInputError,
+    NotFoundError,
+    SlotTakenError,
+)
 from chatbot.escalation.calendars import Calendars, ServiceCalendar, Slot
 from chatbot.escalation.clock import CITY_TIMEZONE
 from chatbot.escalation.references import next_reference
@@ -101,7 +107,10 @@ def _slots_between(calendars: Calendars, calendar: ServiceCalendar, first: date,
 
 def book_appointment(session: Session, *, calendars: Calendars, request: AppointmentRequest,
                      idempotency_key: str | None, now: datetime,
-                     reference_prefix: str = "TA") -> BookedAppointment:
+                     reference_prefix: str = "TA",
+                     max_open_per_contact: int = 0) -> BookedAppointment:
+    """`max_open_per_contact` caps future bookings per e-mail address or phone number
+    (0: no cap)."""
     if not request.consent:
         raise InvalidInputError("consent", "consent to store the data is required")
     calendar = _service(calendars, request.service)
@@ -124,6 +133,8 @@ def book_appointment(session: Session, *, calendars: Calendars, request: Appoint
         existing = _by_idempotency_key(session, key_hash)
         if existing is not None:
             return _replay(existing, idempotency_key, request_fp)
+    if max_open_per_contact:
+        _check_contact_cap(session, request, max_open_per_contact, now)
 
     token, salt = issue_token(idempotency_key=idempotency_key, request_fingerprint=request_fp)
     reference = next_reference(session, scope=REFERENCE_SCOPE, prefix=reference_prefix, now=now)
@@ -162,6 +173,24 @@ def book_appointment(session: Session, *, calendars: Calendars, request: Appoint
     local = slot.local_start
     raise SlotTakenError(f"the {local:%Y-%m-%d %H:%M} slot of {request.service} is fully "
                          f"booked; choose another slot")
+
+
+def _check_contact_cap(session: Session, request: AppointmentRequest, cap: int,
+                       now: datetime) -> None:
+    """Future, live bookings of the same e-mail address or phone number. Checked before
+    the insert: concurrent bookings may pass together (a brake, not an exact quota)."""
+    same_contact = [column == value for column, value in (
+        (Appointment.contact_email, request.contact_email),
+        (Appointment.contact_phone, request.contact_phone)) if value]
+    if not same_contact:
+        return
+    booked = session.scalar(select(func.count()).select_from(Appointment).where(
+        or_(*same_contact), Appointment.cancelled_at.is_(None),
+        Appointment.slot_start > now)) or 0
+    if booked >= cap:
+        raise ContactLimitError(
+            f"this e-mail address or phone number already has {booked} open appointments; "
+            f"cancel one you no longer need, or call the hotline")
 
 
 def _by_idempotency_key(session: Session, key_hash: str) -> Appointment | None:

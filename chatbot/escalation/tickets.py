@@ -6,12 +6,17 @@ from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
-from chatbot.errors import InvalidInputError, InvalidTransitionError, NotFoundError
+from chatbot.errors import (
+    ContactLimitError,
+    InvalidInputError,
+    InvalidTransitionError,
+    NotFoundError,
+)
 from chatbot.escalation.conversations import get_conversation
 from chatbot.escalation.masking import mask_transcript
 from chatbot.escalation.references import next_reference
@@ -70,7 +75,10 @@ class CreatedTicket:
 
 def create_ticket(session: Session, *, request: TicketRequest, departments: Collection[str],
                   idempotency_key: str | None, now: datetime,
-                  reference_prefix: str = "KR") -> CreatedTicket:
+                  reference_prefix: str = "KR", per_contact_per_hour: int = 0,
+                  max_transcript_chars: int | None = None) -> CreatedTicket:
+    """`per_contact_per_hour` caps new tickets per e-mail address or phone number
+    (0: no cap); `max_transcript_chars` bounds a transcript the client sends."""
     if not request.consent:
         raise InvalidInputError("consent", "consent to store the data is required")
     if not (request.contact_email or request.contact_phone):
@@ -85,6 +93,13 @@ def create_ticket(session: Session, *, request: TicketRequest, departments: Coll
         existing = _by_idempotency_key(session, key_hash)
         if existing is not None:
             return _replay(existing, idempotency_key, request_fp)
+    if request.transcript and max_transcript_chars is not None:
+        size = sum(len(line.text) for line in request.transcript)
+        if size > max_transcript_chars:
+            raise InvalidInputError("transcript", f"the transcript has {size} characters; "
+                                                  f"at most {max_transcript_chars} are accepted")
+    if per_contact_per_hour:
+        _check_contact_cap(session, request, per_contact_per_hour, now)
 
     conversation_id = request.conversation_id
     detected_language = request.detected_language
@@ -130,6 +145,21 @@ def create_ticket(session: Session, *, request: TicketRequest, departments: Coll
         return _replay(existing, idempotency_key, request_fp)
     session.commit()
     return CreatedTicket(ticket=ticket, access_token=token, replayed=False)
+
+
+def _check_contact_cap(session: Session, request: TicketRequest, cap: int,
+                       now: datetime) -> None:
+    """Checked before the insert, so concurrent requests may pass it together: a brake
+    on one sender flooding the queue, not an exact quota."""
+    same_contact = [column == value for column, value in (
+        (Ticket.contact_email, request.contact_email),
+        (Ticket.contact_phone, request.contact_phone)) if value]
+    recent = session.scalar(select(func.count()).select_from(Ticket).where(
+        or_(*same_contact), Ticket.created_at > now - timedelta(hours=1))) or 0
+    if recent >= cap:
+        raise ContactLimitError(
+            f"{recent} requests from this e-mail address or phone number arrived in the last "
+            f"hour; they will all be answered. For anything urgent, please call the hotline.")
 
 
 def _by_idempotency_key(session: Session, key_hash: str) -> Ticket | None:

@@ -513,3 +513,42 @@ def test_screenshots_of_the_open_widget(browser: Any, site: dict[str, str]) -> N
         context.close()
         assert widget.errors == []
         assert (SCREENSHOTS / name).stat().st_size > 10_000
+
+
+@pytest.fixture(scope="module")
+def limited_site(tmp_path_factory: pytest.TempPathFactory, search_service: Any,
+                 corpus_index_dir: Path) -> Iterator[dict[str, str]]:
+    """Like `site`, with a chat limit of one message an hour per client."""
+    db_url = f"sqlite:///{tmp_path_factory.mktemp('limited') / 'limited.sqlite3'}"
+    host_port = free_port()
+    settings = Settings(index_dir=corpus_index_dir, index_poll_seconds=0, database_url=db_url,
+                        cors_origins=[f"http://127.0.0.1:{host_port}"],
+                        rate_limit_chat="1/hour")
+    app = create_app(settings, search_service=search_service,
+                     clock=FakeClock(SATURDAY_EVENING))
+    with serve_in_thread(app) as api, serve_in_thread(host_app(api), port=host_port) as host:
+        yield {"api": api, "host": host}
+
+
+def test_a_rate_limited_message_is_explained_in_the_citizens_language(
+        browser: Any, limited_site: dict[str, str]) -> None:
+    strings = json.loads((Path(__file__).parents[2] / "web_widget" / "i18n" / "pl.json")
+                         .read_text(encoding="utf-8"))
+    context = browser.new_context(locale="pl-PL", timezone_id="Europe/Berlin")
+    page = context.new_page()
+    page.goto(limited_site["host"] + "/?lang=pl")
+    widget = Widget(page)
+    widget.open()
+    widget.locator("select#cc-lang").select_option("pl")
+    reply = widget.ask("Jak uzyskać paszport?")
+    assert reply.get_attribute("lang") == "pl"
+
+    widget.locator("textarea#cc-input").fill("A ile to kosztuje?")
+    widget.locator("button.send").click()
+    # Retry-After is about an hour; the widget reads it across origins (CORS exposes it).
+    expected = strings["error_rate_limited"].replace("{minutes}", "60")
+    widget.expect(widget.locator("#cc-input-error")).to_have_text(expected)
+    # Nothing is lost: the message is back in the box to send later.
+    widget.expect(widget.locator("textarea#cc-input")).to_have_value("A ile to kosztuje?")
+    context.close()
+    assert [e for e in widget.errors if "429" not in e] == []

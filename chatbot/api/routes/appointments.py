@@ -92,7 +92,8 @@ def post_appointment(body: AppointmentCreate, request: Request, response: Respon
     )
     booked = book_appointment(session, calendars=calendars, request=booking,
                               idempotency_key=idempotency_key, now=now,
-                              reference_prefix=settings.appointment_reference_prefix)
+                              reference_prefix=settings.appointment_reference_prefix,
+                              max_open_per_contact=settings.max_open_appointments_per_contact)
     if booked.replayed:
         response.status_code = status.HTTP_200_OK
     path = f"/api/v1/appointments/{booked.appointment.reference}"

@@ -10,14 +10,16 @@ from chatbot.api.deps import MetricsDep, OptionalSearchDep, StartupProblemDep
 router = APIRouter(tags=["operations"])
 
 
+# Both are coroutines: they run on the event loop and never wait for a thread of the
+# pool that chat, search and the database share.
 @router.get("/healthz", summary="The process is up")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
 @router.get("/readyz", summary="Model and index are loaded")
-def readyz(response: Response, service: OptionalSearchDep,
-           problem: StartupProblemDep) -> dict[str, object]:
+async def readyz(response: Response, service: OptionalSearchDep,
+                 problem: StartupProblemDep) -> dict[str, object]:
     if service is None or not service.ready:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         reason = problem or (

@@ -63,7 +63,9 @@ def post_ticket(body: TicketCreate, request: Request, response: Response,
     created = create_ticket(session, request=ticket_request,
                             departments=calendars.departments,
                             idempotency_key=idempotency_key, now=now,
-                            reference_prefix=settings.ticket_reference_prefix)
+                            reference_prefix=settings.ticket_reference_prefix,
+                            per_contact_per_hour=settings.tickets_per_contact_per_hour,
+                            max_transcript_chars=settings.max_transcript_chars)
     if created.replayed:
         response.status_code = status.HTTP_200_OK
     return ticket_created(created, absolute_url(
