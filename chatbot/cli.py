@@ -268,9 +268,10 @@ def eval_language(
     prefix_words: Annotated[int, typer.Option(min=1)] = 4,
 ) -> None:
     """Language-detection accuracy per language, whole sentences and word prefixes."""
-    from chatbot.language import LanguageDetector, evaluate_on_sib
+    from chatbot.evaluation.sib import evaluate_detector
+    from chatbot.language import LanguageDetector
 
-    report = evaluate_on_sib(LanguageDetector(), sib, split=split, prefix_words=prefix_words)
+    report = evaluate_detector(LanguageDetector(), sib, split=split, prefix_words=prefix_words)
     typer.echo(f"| language | n | sentences | first {prefix_words} words |\n|---|---|---|---|")
     for lang, row in report.items():
         typer.echo(f"| {lang} | {int(row['n'])} | {row['sentence_acc']:.4f} | "

@@ -12,14 +12,11 @@ Nothing here reads the network or any file outside the installed packages.
 
 from __future__ import annotations
 
-import csv
 import math
 import re
-import sys
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
@@ -29,7 +26,6 @@ __all__ = [
     "SUPPORTED_LANGUAGES",
     "LanguageDetector",
     "LanguageGuess",
-    "evaluate_on_sib",
 ]
 
 # ku = Kurmanji, Latin script.
@@ -432,74 +428,3 @@ class LanguageDetector:
             for word in words
             if any(ord(ch) > 0x7F and ch.isalpha() and ch not in alphabet for ch in word)
         )
-
-
-# SIB-200 file stems and the code a correct answer has; None means "must be unsupported".
-_SIB_LANGUAGES: Mapping[str, str | None] = {
-    "deu_Latn": "de",
-    "eng_Latn": "en",
-    "fra_Latn": "fr",
-    "ita_Latn": "it",
-    "pol_Latn": "pl",
-    "tur_Latn": "tr",
-    "kmr_Latn": "ku",
-    "ckb_Arab": None,
-}
-
-
-def _read_sib_texts(path: Path) -> list[str]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        # Sentences contain quotes; the files are plain tab-separated, not quoted CSV.
-        reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        header = next(reader, None)
-        if header is None:
-            return []
-        column = header.index("text") if "text" in header else 2
-        return [row[column] for row in reader if len(row) > column]
-
-
-def _is_correct(guess: LanguageGuess, expected: str | None) -> bool:
-    return not guess.supported if expected is None else guess.code == expected
-
-
-def evaluate_on_sib(
-    detector: LanguageDetector, sib_dir: Path, split: str = "dev", prefix_words: int = 4
-) -> dict[str, dict[str, float]]:
-    """Accuracy per SIB-200 language on whole sentences and on their first words.
-
-    For ckb_Arab (Sorani) a guess counts as correct when it is any unsupported code.
-    """
-    results: dict[str, dict[str, float]] = {}
-    for stem, expected in _SIB_LANGUAGES.items():
-        texts = _read_sib_texts(Path(sib_dir) / f"{stem}.{split}.tsv")
-        sentence_hits = sum(_is_correct(detector.detect(t), expected) for t in texts)
-        prefix_hits = sum(
-            _is_correct(detector.detect(" ".join(t.split()[:prefix_words])), expected)
-            for t in texts
-        )
-        n = len(texts)
-        results[stem] = {
-            "n": float(n),
-            "sentence_acc": sentence_hits / n if n else 0.0,
-            "prefix_acc": prefix_hits / n if n else 0.0,
-        }
-    return results
-
-
-def _main(argv: list[str]) -> int:
-    """`python -m chatbot.language SIB_DIR [SPLIT] [PREFIX_WORDS]` prints the table."""
-    if not argv:
-        print("usage: python -m chatbot.language SIB_DIR [SPLIT] [PREFIX_WORDS]", file=sys.stderr)
-        return 2
-    split = argv[1] if len(argv) > 1 else "dev"
-    prefix_words = int(argv[2]) if len(argv) > 2 else 4
-    table = evaluate_on_sib(LanguageDetector(), Path(argv[0]), split, prefix_words)
-    print(f"| language | n | sentence_acc | prefix_acc ({prefix_words} words) |")
-    print("| --- | ---: | ---: | ---: |")
-    for stem, row in table.items():
-        print(f"| {stem} | {int(row['n'])} | {row['sentence_acc']:.2%} | {row['prefix_acc']:.2%} |")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(_main(sys.argv[1:]))

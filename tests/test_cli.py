@@ -91,6 +91,14 @@ def test_an_unreadable_evaluation_file_is_one_line_before_the_model_loads(
     assert result.stderr.startswith(message.format(path=path))
 
 
+def test_a_missing_sib_split_is_one_line(tmp_path: Path) -> None:
+    result = run_cli("eval", "language", "--sib", str(tmp_path), "--split", "dev")
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(
+        f"error: cannot read the SIB-200 file {tmp_path / 'deu_Latn.dev.tsv'}")
+
+
 def test_a_bug_is_not_passed_off_as_a_user_error() -> None:
     """Only domain errors become `error: ...`; a ValueError is a bug and keeps its
     traceback."""

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from chatbot.evaluation.sib import evaluate_detector
 from chatbot.language import (
     SUPPORTED_LANGUAGES,
     LanguageDetector,
     LanguageGuess,
-    evaluate_on_sib,
 )
 
 
@@ -308,7 +308,7 @@ def test_evaluate_on_sib_counts_per_language(detector: LanguageDetector, tmp_pat
     # A quote inside a sentence must not swallow the following rows.
     _write_sib(tmp_path, "eng_Latn", "dev", ['He said "the office is closed', "today it rains"])
 
-    result = evaluate_on_sib(detector, tmp_path, split="dev", prefix_words=4)
+    result = evaluate_detector(detector, tmp_path, split="dev", prefix_words=4)
 
     assert set(result) == set(sentences)
     for stem in ("deu_Latn", "fra_Latn", "ita_Latn", "pol_Latn", "tur_Latn", "kmr_Latn"):
@@ -323,7 +323,7 @@ SIB_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "sib200_lid"
 
 @pytest.mark.skipif(not SIB_DIR.is_dir(), reason="SIB-200 data is not beside this checkout")
 def test_targets_on_sib200_dev(detector: LanguageDetector) -> None:
-    result = evaluate_on_sib(detector, SIB_DIR, split="dev", prefix_words=4)
+    result = evaluate_detector(detector, SIB_DIR, split="dev", prefix_words=4)
     assert len(result) == 8
     for stem, row in result.items():
         assert row["n"] > 0, stem

@@ -476,11 +476,22 @@ class LimitsMiddleware:
             conversation_id = json.loads(body).get("conversation_id")
         except (ValueError, AttributeError, RecursionError):
             return False  # the app answers malformed bodies itself
-        if not isinstance(conversation_id, str) or not conversation_id:
+        # Only ids the service could have issued reach the database; anything else
+        # (a surrogate, a NUL, an overlong id) is the app's to refuse with a 422.
+        if not isinstance(conversation_id, str) or not _CONVERSATION_ID.fullmatch(
+                conversation_id):
             return False
         database: Database = scope["app"].state.db
-        turns = await run_in_threadpool(_citizen_turns, database, conversation_id)
+        try:
+            turns = await run_in_threadpool(_citizen_turns, database, conversation_id)
+        except Exception:  # the database's faults are the app's to answer (503), not ours
+            log.warning("turn count unavailable; the conversation is not limited this time",
+                        exc_info=True)
+            return False
         return turns >= self.policy.max_turns
+
+
+_CONVERSATION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _citizen_turns(database: Database, conversation_id: str) -> int:

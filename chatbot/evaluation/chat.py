@@ -24,6 +24,7 @@ from chatbot.dialogue.hotline import Hotline
 from chatbot.dialogue.policy import Evidence, ReplyType
 from chatbot.dialogue.reply import Reply, TicketAction
 from chatbot.errors import DatasetError
+from chatbot.evaluation.sib import SIB_LANGUAGES, read_sib_texts
 from chatbot.language import SUPPORTED_LANGUAGES
 from chatbot.search_service import SearchService
 from chatbot.text import fold
@@ -99,16 +100,13 @@ def read_cases(path: Path, split: str | None = None) -> list[ChatCase]:
     return cases
 
 
-SIB_LANGUAGES = {"deu_Latn": "de", "eng_Latn": "en", "fra_Latn": "fr", "ita_Latn": "it",
-                 "pol_Latn": "pl", "tur_Latn": "tr", "kmr_Latn": "ku"}
-
-
 def read_sib(sib_dir: Path, split: str = "dev", limit: int | None = None) -> list[ChatCase]:
     """SIB-200 news and science sentences in the 7 languages: all out of scope."""
     cases = []
-    for name, lang in SIB_LANGUAGES.items():
-        lines = _read_text(sib_dir / f"{name}.{split}.tsv").splitlines()[1:]
-        sentences = [line.split("\t")[-1].strip() for line in lines]
+    for stem, lang in SIB_LANGUAGES.items():
+        if lang is None:
+            continue
+        sentences = read_sib_texts(sib_dir, stem, split)
         cases += [ChatCase(lang=lang, question=s, in_scope=False, expected=frozenset(),
                            split=split) for s in sentences[:limit] if s]
     return cases
