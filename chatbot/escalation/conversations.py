@@ -1,7 +1,11 @@
 """Stored chat conversations: a ticket copies the transcript, purge ages them out.
 
-The chat endpoint records messages here; the ticket service and the editors'
-content-gap report read them.
+The chat endpoint records messages and feedback here; the ticket service and the
+editors' content-gap report read them. What a citizen typed is masked
+(`chatbot.escalation.masking`) here, at the storage boundary, before the first query:
+the dialogue answers the current turn from the text as typed, but no e-mail address,
+phone number or IBAN reaches the database, and masking never runs inside a transaction
+when the caller has none open.
 """
 
 from __future__ import annotations
@@ -9,11 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from chatbot.errors import NotFoundError
+from chatbot.escalation.masking import CITIZEN_ROLES, mask_text
 from chatbot.storage.models import (
     MESSAGE_ROLES,
     REPLY_TYPES,
+    ChatFeedback,
     Conversation,
     ConversationMessage,
 )
@@ -31,6 +39,8 @@ def record_message(session: Session, *, conversation_id: str, role: str, text: s
         raise ValueError(f"role must be one of {', '.join(MESSAGE_ROLES)}")
     if reply_type is not None and reply_type not in REPLY_TYPES:
         raise ValueError(f"reply_type must be one of {', '.join(REPLY_TYPES)}")
+    if role in CITIZEN_ROLES:
+        text = mask_text(text)
     conversation = _touched_conversation(session, conversation_id, language, now)
     conversation.messages.append(ConversationMessage(
         role=role, text=text, language=language, created_at=now,
@@ -59,9 +69,11 @@ def record_turn(session: Session, *, conversation_id: str, question: str, reply:
     or not at all."""
     if reply.reply_type not in REPLY_TYPES:
         raise ValueError(f"reply_type must be one of {', '.join(REPLY_TYPES)}")
+    # The reply is the service's own text (the hotline's number stays readable).
+    masked_question = mask_text(question)
     conversation = _touched_conversation(session, conversation_id, language, now)
     conversation.messages.append(ConversationMessage(
-        role="citizen", text=question, language=language, created_at=now,
+        role="citizen", text=masked_question, language=language, created_at=now,
         detected_language=detected_language))
     conversation.messages.append(ConversationMessage(
         role="assistant", text=reply.text, language=language, created_at=now,
@@ -88,3 +100,22 @@ def _touched_conversation(session: Session, conversation_id: str, language: str 
 
 def get_conversation(session: Session, conversation_id: str) -> Conversation | None:
     return session.get(Conversation, conversation_id)
+
+
+def record_feedback(session: Session, *, conversation_id: str, turn: int, helpful: bool,
+                    comment: str | None, now: datetime) -> ChatFeedback:
+    """A citizen's rating of reply `turn` (1-based), its comment masked; NotFoundError
+    for an unknown conversation or turn, nothing stored."""
+    masked_comment = mask_text(comment) if comment is not None else None
+    if get_conversation(session, conversation_id) is None:
+        raise NotFoundError(f"unknown conversation_id {conversation_id!r}")
+    turns = session.scalar(select(func.count()).select_from(ConversationMessage).where(
+        ConversationMessage.conversation_id == conversation_id,
+        ConversationMessage.role == "citizen")) or 0
+    if turn > turns:
+        raise NotFoundError(f"conversation has {turns} turn(s), not {turn}")
+    row = ChatFeedback(conversation_id=conversation_id, turn=turn, helpful=helpful,
+                       comment=masked_comment, created_at=now)
+    session.add(row)
+    session.commit()
+    return row

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, status
-from sqlalchemy import func, select
 
 from chatbot.api.chat_mapping import actions_public
 from chatbot.api.deps import DbWriteSession, NowDep, SearchServiceDep, SettingsDep
@@ -25,8 +24,7 @@ from chatbot.errors import (
     InvalidQueryError,
     NotFoundError,
 )
-from chatbot.escalation.conversations import get_conversation
-from chatbot.storage.models import ChatFeedback, ConversationMessage
+from chatbot.escalation.conversations import record_feedback
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
 
@@ -85,18 +83,10 @@ def chat(body: ChatCreate, request: Request, search: SearchServiceDep,
     responses={404: {"description": "Unknown conversation or turn; nothing stored"}},
 )
 def feedback(body: FeedbackCreate, session: DbWriteSession, now: NowDep) -> FeedbackPublic:
-    if get_conversation(session, body.conversation_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND,
-                            detail=f"unknown conversation_id {body.conversation_id!r}")
-    turns = session.scalar(select(func.count()).select_from(ConversationMessage).where(
-        ConversationMessage.conversation_id == body.conversation_id,
-        ConversationMessage.role == "citizen")) or 0
-    if body.turn > turns:
-        raise HTTPException(status.HTTP_404_NOT_FOUND,
-                            detail=f"conversation has {turns} turn(s), not {body.turn}")
-    row = ChatFeedback(conversation_id=body.conversation_id, turn=body.turn,
-                       helpful=body.helpful, comment=body.comment, created_at=now)
-    session.add(row)
-    session.commit()
+    try:
+        row = record_feedback(session, conversation_id=body.conversation_id, turn=body.turn,
+                              helpful=body.helpful, comment=body.comment, now=now)
+    except NotFoundError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
     return FeedbackPublic(id=row.id, conversation_id=row.conversation_id, turn=row.turn,
                           helpful=row.helpful)
