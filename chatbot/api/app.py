@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from chatbot import __version__
 from chatbot.api.backoffice import install_backoffice, start_backoffice, stop_backoffice
+from chatbot.api.faults import install_fault_handlers
 from chatbot.api.metrics import Metrics
 from chatbot.api.routes import admin, articles, editor, health, search
 from chatbot.api.routes import chat as chat_routes
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, *, search_service: SearchServic
     )
     app.state.settings = settings
     app.state.metrics = Metrics()
+    install_fault_handlers(app)
     app.include_router(health.router)
     app.include_router(search.router)
     app.include_router(articles.router)

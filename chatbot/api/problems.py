@@ -12,6 +12,7 @@ from chatbot.errors import (
     AuthenticationError,
     ChatbotError,
     ConflictError,
+    DatabaseUnavailableError,
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
@@ -21,6 +22,8 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def http_error(exc: ChatbotError, *, location: str = "body") -> HTTPException:
+    if isinstance(exc, DatabaseUnavailableError):
+        raise exc  # chatbot.api.faults answers it: 503 with Retry-After
     if isinstance(exc, InvalidInputError):
         where = "header" if exc.field == IDEMPOTENCY_HEADER else location
         return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=[
