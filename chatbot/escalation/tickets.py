@@ -12,7 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
-from chatbot.errors import InvalidInputError, InvalidTransitionError, NotFoundError
+from chatbot.errors import (
+    DatabaseUnavailableError,
+    InvalidInputError,
+    InvalidTransitionError,
+    NotFoundError,
+)
 from chatbot.escalation.conversations import get_conversation
 from chatbot.escalation.masking import CITIZEN_ROLES, mask_text, mask_transcript
 from chatbot.escalation.references import next_reference
@@ -121,8 +126,22 @@ def create_ticket(session: Session, *, request: TicketRequest, departments: Coll
             raise
         session.commit()
         return _replay(existing, idempotency_key, request_fp)
-    session.commit()
+    _commit_or_confirm(session, ticket.access_token_hash)
     return CreatedTicket(ticket=ticket, access_token=token, replayed=False)
+
+
+def _commit_or_confirm(session: Session, token_hash: str) -> None:
+    """Commit; when the connection broke during COMMIT, the server may have stored the
+    ticket anyway: look (on a fresh connection) so the client is told the truth, a 201
+    for a stored ticket instead of a 503 that invites a duplicate."""
+    try:
+        session.commit()
+    except DatabaseUnavailableError:
+        session.rollback()
+        stored = session.scalar(select(Ticket.id).where(Ticket.access_token_hash == token_hash))
+        if stored is None:
+            raise
+        session.commit()
 
 
 @dataclass(frozen=True)

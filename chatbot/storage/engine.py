@@ -94,7 +94,9 @@ def _report_unavailability(engine: Engine) -> None:
 
     @event.listens_for(engine, "handle_error")
     def _on_error(context: ExceptionContext) -> None:
-        if not _is_unavailability(context):
+        # A failed pre-ping is SQLAlchemy's cue to reconnect: raising here would turn the
+        # recovery itself into a 503.
+        if context.is_pre_ping or not _is_unavailability(context):
             return
         reason = " ".join(str(context.original_exception).split())
         log.warning("database unavailable (%s): %s", where, reason)
