@@ -113,6 +113,11 @@ def _database(request: Request) -> Database:
     return database
 
 
+async def _database_on_loop(request: Request) -> Database:
+    """The same, for coroutines (the health probes) that must not wait for a thread."""
+    return _database(request)
+
+
 def _read_session(request: Request) -> Iterator[Session]:
     with _database(request).session() as session:
         yield session
@@ -155,6 +160,7 @@ def _with_role(*roles: str) -> object:
 
 DbSession = Annotated[Session, Depends(_read_session)]
 DbWriteSession = Annotated[Session, Depends(_write_session)]
+DatabaseDep = Annotated[Database, Depends(_database_on_loop)]
 NowDep = Annotated[datetime, Depends(get_now)]
 CalendarsDep = Annotated[Calendars, Depends(_calendars)]
 CurrentUser = Annotated[Actor, Depends(_actor)]
@@ -167,6 +173,7 @@ __all__ = [
     "CurrentAgent",
     "CurrentEditor",
     "CurrentUser",
+    "DatabaseDep",
     "DbSession",
     "DbWriteSession",
     "HotlineDep",

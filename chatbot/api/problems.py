@@ -52,6 +52,7 @@ TYPE_PREFIX = "urn:citizen-chatbot:problem:"
 # How long a client should wait before retrying while the database is unreachable:
 # long enough for a restart or fail-over, short enough that a citizen retries.
 DATABASE_RETRY_AFTER_SECONDS = 5
+DATABASE_UNAVAILABLE_DETAIL = "the service's database is unavailable; retry in a few seconds"
 
 
 @dataclass(frozen=True)
@@ -175,13 +176,15 @@ async def _on_domain_error(request: Request, exc: Exception) -> Response:
     headers: dict[str, str] = {}
     if isinstance(exc, AuthenticationError):
         headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(exc, DatabaseUnavailableError):
-        headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
-        log.warning("database unavailable: %s", exc)
     if isinstance(exc, InvalidInputError):
         detail: Any = [field_error(_location(request, exc.field), exc.field, str(exc))]
     else:
         detail = str(exc)
+    if isinstance(exc, DatabaseUnavailableError):
+        headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        # The driver's message (host, reason) is for operators only.
+        log.warning("database unavailable: %s", exc)
+        detail = DATABASE_UNAVAILABLE_DETAIL
     return problem_response(kind, kind.status, detail, headers=headers or None)
 
 

@@ -139,12 +139,16 @@ class ChatService:
                 raise NotFoundError(f"unknown conversation_id {conversation_id!r}")
             previous_lang = conversation.language
             history = past_turns(conversation)
+            # End the read before the model runs: a writing session's transaction holds
+            # SQLite's write lock, and every other chat and ticket would wait for it.
+            session.commit()
         else:
             conversation_id = uuid.uuid4().hex
         language = self.language(text, lang=lang, previous=previous_lang)
         reply = self.dialogue.respond(text, language, history, self.hotline.status(now),
                                       url_for, text_lang=self.text_language(text, language))
         topic = reply.topic
+        # The dialogue used the message as typed; record_turn stores it masked.
         record_turn(session, conversation_id=conversation_id, question=text,
                     language=language.code if language.supported else None,
                     detected_language=language.code, now=now,

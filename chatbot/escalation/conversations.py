@@ -1,7 +1,11 @@
 """Stored chat conversations: a ticket copies the transcript, purge ages them out.
 
-The chat endpoint records messages here; the ticket service and the editors'
-content-gap report read them.
+The chat endpoint records messages and feedback here; the ticket service and the
+editors' content-gap report read them. What a citizen typed is masked
+(`chatbot.escalation.masking`) here, at the storage boundary, before the first query:
+the dialogue answers the current turn from the text as typed, but no e-mail address,
+phone number or IBAN reaches the database, and masking never runs inside a transaction
+when the caller has none open.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from chatbot.escalation.masking import CITIZEN_ROLES, mask_text
 from chatbot.storage.models import (
     MESSAGE_ROLES,
     REPLY_TYPES,
@@ -31,6 +36,8 @@ def record_message(session: Session, *, conversation_id: str, role: str, text: s
         raise ValueError(f"role must be one of {', '.join(MESSAGE_ROLES)}")
     if reply_type is not None and reply_type not in REPLY_TYPES:
         raise ValueError(f"reply_type must be one of {', '.join(REPLY_TYPES)}")
+    if role in CITIZEN_ROLES:
+        text = mask_text(text)
     conversation = _touched_conversation(session, conversation_id, language, now)
     conversation.messages.append(ConversationMessage(
         role=role, text=text, language=language, created_at=now,
@@ -59,9 +66,11 @@ def record_turn(session: Session, *, conversation_id: str, question: str, reply:
     or not at all."""
     if reply.reply_type not in REPLY_TYPES:
         raise ValueError(f"reply_type must be one of {', '.join(REPLY_TYPES)}")
+    # The reply is the service's own text (the hotline's number stays readable).
+    masked_question = mask_text(question)
     conversation = _touched_conversation(session, conversation_id, language, now)
     conversation.messages.append(ConversationMessage(
-        role="citizen", text=question, language=language, created_at=now,
+        role="citizen", text=masked_question, language=language, created_at=now,
         detected_language=detected_language))
     conversation.messages.append(ConversationMessage(
         role="assistant", text=reply.text, language=language, created_at=now,

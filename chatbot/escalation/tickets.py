@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -13,12 +14,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from chatbot.errors import (
     ContactLimitError,
+    DatabaseUnavailableError,
     InvalidInputError,
     InvalidTransitionError,
     NotFoundError,
 )
 from chatbot.escalation.conversations import get_conversation
-from chatbot.escalation.masking import mask_transcript
+from chatbot.escalation.masking import CITIZEN_ROLES, mask_text, mask_transcript
 from chatbot.escalation.references import next_reference
 from chatbot.escalation.tokens import (
     derive_token,
@@ -89,6 +91,7 @@ def create_ticket(session: Session, *, request: TicketRequest, departments: Coll
 
     request_fp = fingerprint(asdict(request))
     key_hash = hash_token(idempotency_key) if idempotency_key is not None else None
+    # 1. A short read: an earlier request with the same key, and the stored chat.
     if idempotency_key is not None and key_hash is not None:
         existing = _by_idempotency_key(session, key_hash)
         if existing is not None:
@@ -100,22 +103,13 @@ def create_ticket(session: Session, *, request: TicketRequest, departments: Coll
                                                   f"at most {max_transcript_chars} are accepted")
     if per_contact_per_hour:
         _check_contact_cap(session, request, per_contact_per_hour, now)
+    source = _transcript_source(session, request)
+    # 2. Masking with no transaction open: on SQLite a writing session's transaction holds
+    # the database's write lock, on PostgreSQL the reference counter's row lock.
+    session.commit()
+    content = _masked_content(request, source)
 
-    conversation_id = request.conversation_id
-    detected_language = request.detected_language
-    lines = [asdict(line) for line in request.transcript] if request.transcript else None
-    if conversation_id is not None:
-        conversation = get_conversation(session, conversation_id)
-        if conversation is not None:
-            # The stored conversation is authoritative over what the client sent.
-            lines = [{"role": m.role, "text": m.text, "at": m.created_at.isoformat()}
-                     for m in conversation.messages]
-            detected_language = conversation.language or detected_language
-        elif lines is None:
-            raise InvalidInputError("conversation_id", "no conversation with this id")
-        else:
-            conversation_id = None  # only the client's copy of the chat exists
-
+    # 3. The write, and nothing slow inside it.
     token, salt = issue_token(idempotency_key=idempotency_key, request_fingerprint=request_fp)
     try:
         with session.begin_nested():
@@ -124,12 +118,12 @@ def create_ticket(session: Session, *, request: TicketRequest, departments: Coll
                                          prefix=reference_prefix, now=now),
                 access_token_hash=hash_token(token), token_salt=salt,
                 idempotency_key_hash=key_hash, request_fingerprint=request_fp,
-                status="open", department=department, topic=request.topic,
-                message=request.message, contact_email=request.contact_email,
+                status="open", department=department, topic=content.topic,
+                message=content.message, contact_email=request.contact_email,
                 contact_phone=request.contact_phone, contact_name=request.contact_name,
                 preferred_language=request.preferred_language,
-                detected_language=detected_language, conversation_id=conversation_id,
-                transcript=mask_transcript(lines) if lines is not None else None,
+                detected_language=source.detected_language,
+                conversation_id=source.conversation_id, transcript=content.transcript,
                 consent_at=now, created_at=now, updated_at=now,
             )
             ticket.events.append(TicketEvent(kind="created", to_status="open",
@@ -143,7 +137,7 @@ def create_ticket(session: Session, *, request: TicketRequest, departments: Coll
             raise
         session.commit()
         return _replay(existing, idempotency_key, request_fp)
-    session.commit()
+    _commit_or_confirm(session, ticket.access_token_hash)
     return CreatedTicket(ticket=ticket, access_token=token, replayed=False)
 
 
@@ -160,6 +154,65 @@ def _check_contact_cap(session: Session, request: TicketRequest, cap: int,
         raise ContactLimitError(
             f"{recent} requests from this e-mail address or phone number arrived in the last "
             f"hour; they will all be answered. For anything urgent, please call the hotline.")
+
+
+def _commit_or_confirm(session: Session, token_hash: str) -> None:
+    """Commit; when the connection broke during COMMIT, the server may have stored the
+    ticket anyway: look (on a fresh connection) so the client is told the truth, a 201
+    for a stored ticket instead of a 503 that invites a duplicate."""
+    try:
+        session.commit()
+    except DatabaseUnavailableError:
+        session.rollback()
+        stored = session.scalar(select(Ticket.id).where(Ticket.access_token_hash == token_hash))
+        if stored is None:
+            raise
+        session.commit()
+
+
+@dataclass(frozen=True)
+class _TranscriptSource:
+    lines: list[dict[str, Any]] | None
+    from_conversation: bool  # the stored chat, not the client's copy
+    conversation_id: str | None
+    detected_language: str | None
+
+
+def _transcript_source(session: Session, request: TicketRequest) -> _TranscriptSource:
+    lines = [asdict(line) for line in request.transcript] if request.transcript else None
+    if request.conversation_id is None:
+        return _TranscriptSource(lines, False, None, request.detected_language)
+    conversation = get_conversation(session, request.conversation_id)
+    if conversation is not None:
+        # The stored conversation is authoritative over what the client sent.
+        return _TranscriptSource(
+            [{"role": m.role, "text": m.text, "at": m.created_at.isoformat()}
+             for m in conversation.messages], True, request.conversation_id,
+            conversation.language or request.detected_language)
+    if lines is None:
+        raise InvalidInputError("conversation_id", "no conversation with this id")
+    # Only the client's copy of the chat exists.
+    return _TranscriptSource(lines, False, None, request.detected_language)
+
+
+@dataclass(frozen=True)
+class _MaskedContent:
+    message: str
+    topic: str | None
+    transcript: list[dict[str, Any]] | None
+
+
+def _masked_content(request: TicketRequest, source: _TranscriptSource) -> _MaskedContent:
+    """What the ticket stores outside its contact fields, with personal identifiers
+    masked. The stored chat's assistant lines are the service's own words (the hotline's
+    number stays readable); a client's copy may put anything in any role."""
+    transcript = None
+    if source.lines is not None:
+        roles = CITIZEN_ROLES if source.from_conversation else None
+        transcript = mask_transcript(source.lines, roles=roles)
+    return _MaskedContent(message=mask_text(request.message),
+                          topic=mask_text(request.topic) if request.topic else request.topic,
+                          transcript=transcript)
 
 
 def _by_idempotency_key(session: Session, key_hash: str) -> Ticket | None:
