@@ -27,8 +27,11 @@ from tests.conftest import FakeClock, _libpq_url, free_port
 
 
 def _client(url: str, tmp_path: Path, clock: FakeClock) -> TestClient:
+    # One test client sends every ticket: the per-client and per-contact limits are
+    # not what these tests are about.
     settings = Settings(database_url=url, load_search=False, index_poll_seconds=0,
-                        index_dir=tmp_path / "indexes", auto_migrate=False)
+                        index_dir=tmp_path / "indexes", auto_migrate=False,
+                        rate_limits_enabled=False, tickets_per_contact_per_hour=0)
     return TestClient(create_app(settings, clock=clock))
 
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from chatbot import errors
+from chatbot.api.problems import DATABASE_UNAVAILABLE_DETAIL
 from chatbot.config import Settings
 from chatbot.language import LanguageDetector
 from chatbot.search_service import SearchService
@@ -82,6 +83,9 @@ def test_each_domain_error_has_its_status(app: FastAPI, client: TestClient,
     if isinstance(error, errors.InvalidInputError):
         assert body["detail"] == [{"type": "value_error", "loc": ["body", "service"],
                                    "msg": str(error)}]
+    elif isinstance(error, errors.DatabaseUnavailableError):
+        # The driver's message (host, reason) is logged, never sent to the client.
+        assert body["detail"] == DATABASE_UNAVAILABLE_DETAIL
     else:
         assert body["detail"] == str(error)
 
