@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from chatbot import errors
 from chatbot.config import Settings
 from chatbot.language import LanguageDetector
-from chatbot.search_service import SearchService
+from chatbot.retrieval.service import SearchService
 from tests.conftest import FakeEmbedder
 
 PROBLEM = "application/problem+json"
