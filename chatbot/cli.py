@@ -177,7 +177,7 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
 ) -> None:
     """Search the knowledge base."""
-    from chatbot.search_service import SearchService
+    from chatbot.retrieval.service import SearchService
 
     if not query.strip():
         fail("query must not be empty")
@@ -482,7 +482,7 @@ def corpus_gaps(
     from chatbot.editorial.content_gaps import content_gap_report
     from chatbot.editorial.csv_export import gaps_csv
     from chatbot.escalation.clock import utc_now
-    from chatbot.search_service import SearchService
+    from chatbot.retrieval.service import SearchService
 
     settings = _settings()
     database = _database(settings)
@@ -537,7 +537,7 @@ def eval_chat(
     from chatbot.dialogue.compose import Composer
     from chatbot.dialogue.service import build_dialogue
     from chatbot.evaluation.chat import evaluate, read_cases, read_sib, table
-    from chatbot.search_service import SearchService
+    from chatbot.retrieval.service import SearchService
 
     settings = _settings()
     # Every file is read before the model loads: a typo fails at once.
@@ -587,7 +587,7 @@ def eval_fit_policy(
     from chatbot.evaluation.policy_fit import SIB_WEIGHT, collect, fit_policy
     from chatbot.evaluation.runner import profile_to_update
     from chatbot.language import SUPPORTED_LANGUAGES
-    from chatbot.search_service import SearchService
+    from chatbot.retrieval.service import SearchService
 
     settings = _settings()
     service = SearchService.from_settings(settings)

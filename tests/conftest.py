@@ -147,7 +147,7 @@ def corpus_index_dir(tmp_path_factory: pytest.TempPathFactory, real_embedder) ->
 @pytest.fixture(scope="session")
 def search_service(real_embedder, corpus_index_dir: Path):  # type: ignore[no-untyped-def]
     from chatbot.language import LanguageDetector
-    from chatbot.search_service import SearchService
+    from chatbot.retrieval.service import SearchService
 
     return SearchService(embedder=real_embedder, detector=LanguageDetector(),
                          index_root=corpus_index_dir)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from chatbot.lexical import analyze
+from chatbot.index.lexical import analyze
 from chatbot.text import fold
 
 

@@ -26,7 +26,7 @@ from chatbot.model_profile import (
 )
 from chatbot.retrieval import ArticleHit
 from chatbot.retrieval.features import FEATURE_NAMES
-from chatbot.search_service import SearchService
+from chatbot.retrieval.service import SearchService
 
 
 def hit(article_id: str, score: float) -> ArticleHit:

@@ -27,7 +27,7 @@ from chatbot.dialogue.hotline import Hotline, parse_hours
 from chatbot.errors import ChatbotError
 from chatbot.escalation.clock import Clock
 from chatbot.escalation.corpus_check import corpus_calendar_mismatches
-from chatbot.search_service import SearchService
+from chatbot.retrieval.service import SearchService
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from chatbot.escalation.calendars import Calendars
 from chatbot.escalation.clock import Clock
 from chatbot.escalation.users import Actor, authenticate, require_role
 from chatbot.index.jobs import ReindexManager
-from chatbot.search_service import SearchService
+from chatbot.retrieval.service import SearchService
 from chatbot.storage import Database
 
 

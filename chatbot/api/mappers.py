@@ -39,7 +39,7 @@ from chatbot.escalation.appointments import BookedAppointment, FreeSlot
 from chatbot.escalation.calendars import Calendars
 from chatbot.escalation.clock import CITY_TIMEZONE
 from chatbot.escalation.tickets import CreatedTicket
-from chatbot.search_service import SearchResult
+from chatbot.retrieval.service import SearchResult
 from chatbot.storage.models import Appointment, Ticket
 
 ArticleUrl = Callable[[str, str], str]  # (article_id, lang) -> absolute URL

@@ -72,7 +72,7 @@ def main() -> None:
     import faiss
 
     from chatbot.config import get_settings
-    from chatbot.search_service import SearchService
+    from chatbot.retrieval.service import SearchService
 
     settings = get_settings()
     service = SearchService.from_settings(settings)

@@ -35,10 +35,10 @@ from chatbot.dialogue.reply import (
     Source,
     TicketAction,
 )
+from chatbot.index.lexical import analyze
 from chatbot.index.loaded import StoredArticle
 from chatbot.language import LanguageGuess
 from chatbot.languages import LanguageData
-from chatbot.lexical import analyze
 from chatbot.retrieval import ArticleHit
 from chatbot.text import normalise
 

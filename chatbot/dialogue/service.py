@@ -27,7 +27,7 @@ from chatbot.escalation.conversations import StoredReply, get_conversation, reco
 from chatbot.language import SUPPORTED_LANGUAGES, LanguageGuess
 from chatbot.languages import load_languages
 from chatbot.retrieval import ArticleHit
-from chatbot.search_service import SearchService
+from chatbot.retrieval.service import SearchService
 from chatbot.storage.models import Conversation
 from chatbot.text import normalise
 

@@ -35,7 +35,7 @@ from chatbot.editorial.gap_questions import (
 from chatbot.embedding.base import Embedder
 from chatbot.errors import ChatbotError
 from chatbot.language import SUPPORTED_LANGUAGES
-from chatbot.search_service import SearchService
+from chatbot.retrieval.service import SearchService
 from chatbot.text import normalise
 
 SIMILARITY_THRESHOLD = 0.86

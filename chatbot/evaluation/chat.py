@@ -26,7 +26,7 @@ from chatbot.dialogue.reply import Reply, TicketAction
 from chatbot.errors import DatasetError
 from chatbot.evaluation.sib import SIB_LANGUAGES, read_sib_texts
 from chatbot.language import SUPPORTED_LANGUAGES
-from chatbot.search_service import SearchService
+from chatbot.retrieval.service import SearchService
 from chatbot.text import fold
 
 # A Saturday: the hotline is closed, as it is whenever the chat matters most.

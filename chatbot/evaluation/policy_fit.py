@@ -29,7 +29,7 @@ from scipy.optimize import minimize
 from chatbot.dialogue.policy import EVIDENCE_FEATURES, PolicyProfile, evidence
 from chatbot.evaluation.chat import ChatCase
 from chatbot.retrieval import ArticleHit
-from chatbot.search_service import SearchService
+from chatbot.retrieval.service import SearchService
 
 MAX_WRONG = 0.02
 MAX_OOS_ANSWERED = 0.025

@@ -31,7 +31,7 @@ from chatbot.model_profile import (
 )
 from chatbot.retrieval import HybridRetriever, LinearRanker
 from chatbot.retrieval.fit import collect_labelled_lists, collect_training_lists, fit_weights
-from chatbot.search_service import SearchService
+from chatbot.retrieval.service import SearchService
 
 METRICS = ("mrr", "hit@1", "hit@3", "hit@5")
 

@@ -22,7 +22,7 @@ from chatbot.index.builder import build_index
 from chatbot.index.store import IndexStore
 
 if TYPE_CHECKING:
-    from chatbot.search_service import SearchService
+    from chatbot.retrieval.service import SearchService
 
 log = logging.getLogger(__name__)
 

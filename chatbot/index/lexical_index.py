@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from chatbot.lexical import analyze
+from chatbot.index.lexical import analyze
 
 LEXICAL_DIR = "bm25"
 ALL_LANGUAGES = "all"

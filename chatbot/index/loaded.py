@@ -19,9 +19,9 @@ from chatbot.embedding.centering import (
 from chatbot.errors import IndexIncompatibleError
 from chatbot.index import lexical_index
 from chatbot.index.builder import ARTICLES_FILE, CHUNKS_FILE, VECTORS_FILE
+from chatbot.index.lexical import analyze
 from chatbot.index.manifest import FORMAT_VERSION, IndexManifest
 from chatbot.index.store import read_manifest
-from chatbot.lexical import analyze
 
 _NO_ROWS = np.zeros(0, dtype=np.intp)
 MAX_RELATED = 3

@@ -10,8 +10,8 @@ import numpy as np
 import numpy.typing as npt
 
 from chatbot.embedding.base import Embedder
+from chatbot.index.lexical import analyze
 from chatbot.index.loaded import LoadedIndex
-from chatbot.lexical import analyze
 from chatbot.retrieval.features import FEATURE_NAMES, CandidateSet, document_features
 from chatbot.retrieval.ranker import DENSE_ONLY, LEXICAL_ONLY, LinearRanker
 

@@ -131,7 +131,7 @@ def fake_server(write_article: Callable[..., Path], tmp_path: Path, db_url: str,
                 clock: FakeClock) -> Iterator[tuple[TestClient, GatedEmbedder, Path]]:
     from chatbot.api import create_app
     from chatbot.language import LanguageDetector
-    from chatbot.search_service import SearchService
+    from chatbot.retrieval.service import SearchService
 
     write_article("reisepass", "de", body="## Antrag\n\nDen Reisepass beantragen Sie im Amt.")
     write_article("hund", "de", body="## Hundesteuer\n\nMelden Sie Ihren Hund an.")

@@ -44,7 +44,7 @@ def search_app_client(write_article: Callable[..., Path], tmp_path: Path, db_url
     from chatbot.api import create_app
     from chatbot.index import IndexStore, build_index
     from chatbot.language import LanguageDetector
-    from chatbot.search_service import SearchService
+    from chatbot.retrieval.service import SearchService
 
     write_article("hundesteuer", "de", department="finanzen", title="Hundesteuer",
                   body="## Hundesteuer\n\nWie hoch ist die Hundesteuer? Für zwei Hunde ...")

@@ -31,7 +31,7 @@ def editor_server(write_article: Callable[..., Path], tmp_path: Path) -> Iterato
     from chatbot.escalation.users import add_user
     from chatbot.index import IndexStore, build_index
     from chatbot.language import LanguageDetector
-    from chatbot.search_service import SearchService
+    from chatbot.retrieval.service import SearchService
     from chatbot.storage import Database, upgrade_database
 
     write_article("reisepass", "de", body="## Antrag\n\nDen Reisepass beantragen Sie im Amt.")

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from chatbot.config import Settings
 from chatbot.index import IndexStore, build_index
 from chatbot.language import LanguageDetector
-from chatbot.search_service import SearchService
+from chatbot.retrieval.service import SearchService
 from chatbot.storage import Database
 from chatbot.storage.models import (
     Appointment,

@@ -16,7 +16,7 @@ from chatbot import errors
 from chatbot.api.problems import DATABASE_UNAVAILABLE_DETAIL
 from chatbot.config import Settings
 from chatbot.language import LanguageDetector
-from chatbot.search_service import SearchService
+from chatbot.retrieval.service import SearchService
 from tests.conftest import FakeEmbedder
 
 PROBLEM = "application/problem+json"

@@ -85,7 +85,7 @@ def test_openapi_documents_the_search_contract(search_client) -> None:  # type: 
 def test_without_an_index_search_is_503_naming_the_command(real_embedder, tmp_path: Path  # type: ignore[no-untyped-def]
                                                            ) -> None:
     from chatbot.language import LanguageDetector
-    from chatbot.search_service import SearchService
+    from chatbot.retrieval.service import SearchService
 
     service = SearchService(embedder=real_embedder, detector=LanguageDetector(),
                             index_root=tmp_path / "empty")

@@ -48,7 +48,7 @@ def cli_env(corpus: Path, index: Path, **extra: str) -> dict[str, str]:
 def test_deleted_article_leaves_results_and_a_broken_file_is_reported(
         tmp_path: Path, corpus_index_dir: Path, real_embedder: Any) -> None:
     from chatbot.language import LanguageDetector
-    from chatbot.search_service import SearchService
+    from chatbot.retrieval.service import SearchService
 
     corpus, index = copy_corpus_and_index(tmp_path, corpus_index_dir)
     service = SearchService(embedder=real_embedder, detector=LanguageDetector(),
@@ -75,7 +75,7 @@ def test_deleted_article_leaves_results_and_a_broken_file_is_reported(
 def test_a_build_killed_mid_embedding_leaves_the_index_serving(
         tmp_path: Path, corpus_index_dir: Path, real_embedder: Any) -> None:
     from chatbot.language import LanguageDetector
-    from chatbot.search_service import SearchService
+    from chatbot.retrieval.service import SearchService
 
     corpus, index = copy_corpus_and_index(tmp_path, corpus_index_dir)
     store = IndexStore(index)

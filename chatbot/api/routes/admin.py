@@ -40,7 +40,7 @@ from chatbot.editorial.content_gaps import DEFAULT_LIMIT, content_gap_report
 from chatbot.editorial.csv_export import gaps_csv
 from chatbot.index.jobs import ReindexJob, ReindexManager
 from chatbot.index.store import IndexStore, describe_versions
-from chatbot.search_service import SearchService
+from chatbot.retrieval.service import SearchService
 
 router = APIRouter(
     prefix="/api/v1/admin", tags=["editors"],

@@ -15,9 +15,9 @@ from chatbot.config import Settings
 from chatbot.embedding.base import Embedder
 from chatbot.errors import IndexNotFoundError, InvalidQueryError
 from chatbot.index import IndexStore, LoadedIndex
+from chatbot.index.lexical import analyze
 from chatbot.index.loaded import StoredArticle
 from chatbot.language import SUPPORTED_LANGUAGES, LanguageDetector, LanguageGuess
-from chatbot.lexical import analyze
 from chatbot.model_profile import ModelProfile, load_model_profile
 from chatbot.retrieval import ArticleHit, HybridRetriever, SearchMode
 
