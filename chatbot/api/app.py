@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from chatbot import __version__
 from chatbot.api.backoffice import install_backoffice, start_backoffice, stop_backoffice
 from chatbot.api.limits import LimitsMiddleware
-from chatbot.api.metrics import Metrics
+from chatbot.api.metrics import Metrics, ServedIndex
+from chatbot.api.observability import ObservabilityMiddleware
 from chatbot.api.problems import install_problem_handlers
 from chatbot.api.routes import admin, articles, editor, health, search
 from chatbot.api.routes import chat as chat_routes
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, search_service: SearchServic
     )
     app.state.settings = settings
     app.state.metrics = Metrics()
+    app.state.metrics.serve_index_from(lambda: _served_index(app))
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(search.router)
@@ -101,16 +103,19 @@ def create_app(settings: Settings | None = None, *, search_service: SearchServic
                                           "X-Access-Token"],
                            expose_headers=["Location", "Retry-After"], max_age=600)
 
-    @app.middleware("http")
-    async def count_requests(request: Request,
-                             call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        app.state.metrics.requests.labels(request.method, path, str(response.status_code)).inc()
-        return response
+    # Outermost of ours: it sees the limits' refusals and every status, 500s included.
+    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
 
     return app
+
+
+def _served_index(app: FastAPI) -> ServedIndex | None:
+    service: SearchService | None = getattr(app.state, "search", None)
+    index = service.index if service is not None else None
+    if index is None:
+        return None
+    return ServedIndex(version=index.version, model=index.manifest.model_id,
+                       built_at=index.manifest.built_at)
 
 
 def _warn_about_corpus_mismatches(app: FastAPI) -> None:

@@ -398,6 +398,7 @@ class LimitsMiddleware:
             wait = await self.limiter.hit(f"{endpoint}:{client}", self.policy.windows[endpoint])
             if wait > 0:
                 log.debug("rate limit %s reached by client %s", endpoint, client)
+                _count_rejection(scope, endpoint, "rate_limited")
                 seconds = max(1, math.ceil(wait))
                 await send_problem(
                     send, status=429, slug="rate-limited", title="Too many requests",
@@ -410,6 +411,7 @@ class LimitsMiddleware:
             except _ClientGoneError:
                 return  # nobody is waiting for an answer
             except _BodyTooLargeError:
+                _count_rejection(scope, endpoint, "body_too_large")
                 await send_problem(
                     send, status=413, slug="body-too-large", title="Request body too large",
                     detail=f"The request body is larger than {self.policy.max_body_bytes} "
@@ -422,6 +424,7 @@ class LimitsMiddleware:
             await self.app(scope, receive, send)
             return
         if not await self.gate.enter():
+            _count_rejection(scope, endpoint, "overloaded")
             await send_problem(
                 send, status=503, slug="overloaded", title="Service busy",
                 detail="Too many chat and search requests are in progress; try again shortly.",
@@ -429,6 +432,7 @@ class LimitsMiddleware:
             return
         try:
             if endpoint == "chat" and await self._conversation_full(scope, body):
+                _count_rejection(scope, endpoint, "conversation_too_long")
                 await send_problem(
                     send, status=409, slug="conversation-too-long",
                     title="Conversation too long",
@@ -520,6 +524,12 @@ def _endpoint_class(scope: Scope) -> str | None:
         if route_method == method and pattern.fullmatch(path):
             return name
     return None
+
+
+def _count_rejection(scope: Scope, endpoint: str | None, reason: str) -> None:
+    metrics = getattr(getattr(scope.get("app"), "state", None), "metrics", None)
+    if metrics is not None:
+        metrics.count_rejection(endpoint, reason)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

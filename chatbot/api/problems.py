@@ -184,6 +184,9 @@ async def _on_domain_error(request: Request, exc: Exception) -> Response:
         headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
         # The driver's message (host, reason) is for operators only.
         log.warning("database unavailable: %s", exc)
+        metrics = getattr(request.app.state, "metrics", None)
+        if metrics is not None:
+            metrics.database_errors.inc()
         detail = DATABASE_UNAVAILABLE_DETAIL
     return problem_response(kind, kind.status, detail, headers=headers or None)
 
@@ -214,11 +217,8 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
     path = getattr(route, "path", "unmatched")
     log.error("unhandled %s on %s %s", type(exc).__name__, request.method, path,
               exc_info=exc)
-    # The request-counting middleware never sees this response (Starlette's outermost
-    # error middleware sends it), so it is counted here.
-    metrics = getattr(request.app.state, "metrics", None)
-    if metrics is not None:
-        metrics.requests.labels(request.method, path, "500").inc()
+    # Counted once, by the request middleware (chatbot/api/observability.py), which
+    # sees the 500 response or, for an exception that escapes the routes, the exception.
     return problem_response(INTERNAL, INTERNAL.status,
                             "An unexpected error occurred; it has been logged.")
 

@@ -9,6 +9,7 @@ from chatbot.api.deps import (
     ComposerDep,
     DbWriteSession,
     HotlineDep,
+    MetricsDep,
     NowDep,
     SearchServiceDep,
     SettingsDep,
@@ -30,7 +31,7 @@ router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
 )
 def chat(body: ChatCreate, request: Request, search: SearchServiceDep, settings: SettingsDep,
          composer: ComposerDep, hotline: HotlineDep, calendars: CalendarsDep,
-         session: DbWriteSession, now: NowDep) -> ChatPublic:
+         session: DbWriteSession, now: NowDep, metrics: MetricsDep) -> ChatPublic:
     service = ChatService(search, composer, hotline)
 
     def url_for(article_id: str, lang: str) -> str:
@@ -39,6 +40,10 @@ def chat(body: ChatCreate, request: Request, search: SearchServiceDep, settings:
     # A sync route: FastAPI runs it in the thread pool (embedding is CPU-bound).
     reply = service.reply(session, message=body.message, conversation_id=body.conversation_id,
                           lang=body.lang, now=now, url_for=url_for)
+    topic = reply.reply.topic
+    metrics.count_reply(reply.type.value,
+                        reply.language.code if reply.language.supported else None,
+                        topic.department if topic else None)
     return chat_public(reply, calendars, composer.hotline)
 
 
