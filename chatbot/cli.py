@@ -208,12 +208,16 @@ def serve(
     import uvicorn
 
     from chatbot.api import create_app
+    from chatbot.logging_setup import configure_logging
 
     settings = _settings(host=host, port=port)
+    # JSON lines for every logger; uvicorn's access log is off (it prints the client's
+    # address and the query string): the app writes its own (chatbot.access).
+    configure_logging()
     # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1 by default;
     # CHATBOT_TRUSTED_PROXIES alone decides whose forwarded address counts (api/limits.py).
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level="info", proxy_headers=False)
+                log_level="info", log_config=None, access_log=False, proxy_headers=False)
 
 
 @eval_app.command("retrieval")
