@@ -32,6 +32,7 @@ from chatbot.editorial.gap_questions import (
     GapQuestion,
     gap_questions,
 )
+from chatbot.editorial.vector_cache import query_vectors
 from chatbot.embedding.base import Embedder
 from chatbot.errors import ChatbotError
 from chatbot.language import SUPPORTED_LANGUAGES
@@ -153,7 +154,8 @@ def cluster_gaps(questions: Sequence[GapQuestion], *, embedder: Embedder | None,
                                                min(q.asked_at for q in by_text[t]), t))
         weights = np.array([len(by_text[t]) for t in texts], dtype=np.float64)
         if embedder is not None:
-            vectors = np.asarray(embedder.embed_queries(texts), dtype=np.float32)
+            # Cached: the same stored questions come back in every report.
+            vectors = query_vectors.embed_queries(embedder, texts)
             clusters = greedy_clusters(vectors, threshold=threshold)
         else:
             vectors = np.eye(len(texts), dtype=np.float32)
