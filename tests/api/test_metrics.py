@@ -15,9 +15,12 @@ from fastapi.testclient import TestClient
 from chatbot import errors
 from chatbot.api import create_app
 from chatbot.config import Settings
+from chatbot.index import IndexStore, build_index
+from chatbot.language import LanguageDetector
+from chatbot.retrieval.service import SearchService
 from tests.api.test_appointments_api import BODY as BOOKING
 from tests.api.test_tickets_api import BODY as TICKET
-from tests.conftest import FakeClock, free_port
+from tests.conftest import FakeClock, FakeEmbedder, free_port
 
 AppFactory = Callable[..., tuple[FastAPI, TestClient]]
 
@@ -152,28 +155,45 @@ def test_no_index_in_service_shows_no_version(make_app: AppFactory) -> None:
     assert "chatbot_index_info{" not in text
 
 
-@pytest.mark.slow
-def test_chat_replies_and_the_index_version(search_service: Any, corpus_index_dir: Path,
-                                            tmp_path: Path, clock: FakeClock) -> None:
-    settings = Settings(index_dir=corpus_index_dir, index_poll_seconds=0,
+@pytest.fixture(scope="module")
+def one_article_search(tmp_path_factory: pytest.TempPathFactory) -> SearchService:
+    """A real index of one article, embedded by the fake model: what is counted does not
+    depend on the model's answers."""
+    root = tmp_path_factory.mktemp("metrics-index")
+    article = root / "corpus" / "buergerservice" / "reisepass.de.md"
+    article.parent.mkdir(parents=True)
+    article.write_text("---\nid: reisepass\nlang: de\ntitle: Reisepass\ndepartment: "
+                       "buergerservice\nupdated: 2026-10-01\n---\n## Antrag\n\nDen Reisepass "
+                       "beantragen Sie persönlich.\n", encoding="utf-8")
+    embedder = FakeEmbedder()
+    build_index(corpus_dir=root / "corpus", store=IndexStore(root / "index"), embedder=embedder)
+    return SearchService(embedder=embedder, detector=LanguageDetector(),
+                         index_root=root / "index")
+
+
+def test_chat_replies_per_type_language_and_department_and_the_index_version(
+        one_article_search: SearchService, tmp_path: Path, clock: FakeClock) -> None:
+    search = one_article_search
+    settings = Settings(index_dir=search.store.root, index_poll_seconds=0,
                         database_url=f"sqlite:///{tmp_path / 'chat.sqlite3'}")
-    app = create_app(settings, search_service=search_service, clock=clock)
+    app = create_app(settings, search_service=search, clock=clock)
     with TestClient(app) as client:
-        answer = client.post("/api/v1/chat", json={
-            "message": "Wie beantrage ich einen Reisepass?"}).json()
-        unsupported = client.post("/api/v1/chat", json={
-            "message": "Добрий день, як мені отримати новий паспорт?"}).json()
+        german = client.post("/api/v1/chat", json={"message": "Reisepass beantragen"})
+        ukrainian = client.post("/api/v1/chat", json={
+            "message": "Добрий день, як мені отримати новий паспорт?"})
         text = client.get("/metrics").text
-    assert unsupported["type"] == "unsupported_language"
+    assert german.status_code == ukrainian.status_code == 200
+    assert ukrainian.json()["type"] == "unsupported_language"
     replies = {(s.labels["type"], s.labels["language"], s.labels["department"]): s.value
                for family in app.state.metrics.registry.collect()
                for s in family.samples if s.name == "chatbot_chat_replies_total"}
-    assert replies[("unsupported_language", "other", "none")] == 1
-    answered = [labels for labels in replies if labels[0] == answer["type"]]
-    assert len(answered) == 1
-    assert answered[0][1] == "de"
-    assert sum(replies.values()) == 2
-    version = search_service.index.version
-    assert f'chatbot_index_info{{model="{search_service.index.manifest.model_id}",' \
-           f'version="{version}"}} 1.0' in text
+    assert replies.pop(("unsupported_language", "other", "none")) == 1
+    assert list(replies.values()) == [1]
+    ((reply_type, language, department),) = replies
+    assert (reply_type, language) == (german.json()["type"], german.json()["language"]["code"])
+    assert department in {"buergerservice", "none"}
+    index = search.index
+    assert index is not None
+    assert (f'chatbot_index_info{{model="{index.manifest.model_id}",'
+            f'version="{index.version}"}} 1.0') in text
     assert "chatbot_index_built_timestamp_seconds " in text
