@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None, *, search_service: SearchServic
                            allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Content-Type", "Idempotency-Key",
                                           "X-Access-Token"],
-                           expose_headers=["Location", "Retry-After"], max_age=600)
+                           expose_headers=["Location", "Retry-After", "X-Request-ID"], max_age=600)
 
     # Outermost of ours: it sees the limits' refusals and every status, 500s included.
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)

@@ -21,9 +21,12 @@ from fastapi.testclient import TestClient
 
 from chatbot.api import create_app
 from chatbot.config import Settings
+from chatbot.index import IndexStore, build_index
+from chatbot.language import LanguageDetector
 from chatbot.logging_setup import configure_logging
+from chatbot.retrieval.service import SearchService
 from tests.api.test_tickets_api import BODY as TICKET
-from tests.conftest import FakeClock, free_port
+from tests.conftest import FakeClock, FakeEmbedder, free_port
 
 PEER = ("203.0.113.77", 51234)
 SECRET_TOKEN = "tok-9f8e7d6c5b4a39281706"
@@ -125,6 +128,35 @@ def test_a_traceback_is_one_field_of_one_line_with_the_request_id(
     assert errors[0]["request_id"] == "trace-me-12345"
     access = [e for e in entries if e["logger"] == "chatbot.access"]
     assert [(e["status"], e["request_id"]) for e in access] == [(500, "trace-me-12345")]
+
+
+def test_an_index_swap_is_logged_as_json(tmp_path: Path, log_output: io.StringIO) -> None:
+    corpus = tmp_path / "corpus" / "buergerservice"
+    corpus.mkdir(parents=True)
+    article = corpus / "reisepass.de.md"
+    front = "---\nid: reisepass\nlang: de\ntitle: Reisepass\ndepartment: buergerservice\n"
+    article.write_text(front + "updated: 2026-10-01\n---\nPersönlich beantragen.\n",
+                       encoding="utf-8")
+    embedder = FakeEmbedder()
+    store = IndexStore(tmp_path / "index")
+    build_index(corpus_dir=tmp_path / "corpus", store=store, embedder=embedder)
+    service = SearchService(embedder=embedder, detector=LanguageDetector(),
+                            index_root=store.root)
+    first = service.index
+    assert first is not None
+    article.write_text(front + "updated: 2026-10-02\n---\nIm Bürgerbüro beantragen.\n",
+                       encoding="utf-8")
+    build_index(corpus_dir=tmp_path / "corpus", store=store, embedder=embedder)
+    assert service.reload()
+    second = service.index
+    assert second is not None
+    assert second.version != first.version
+    swaps = [e for e in json_lines(log_output.getvalue())
+             if e["logger"] == "chatbot.retrieval.service"
+             and "serving index version" in e["message"]]
+    assert swaps
+    assert second.version in swaps[-1]["message"]
+    assert all(e["level"] == "INFO" for e in swaps)
 
 
 @pytest.mark.slow
