@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from chatbot.languages import SUPPORTED_LANGUAGES
+from chatbot.languages import SUPPORTED_LANGUAGES, load_languages
 
 __all__ = [
     "SUPPORTED_LANGUAGES",
@@ -75,75 +75,20 @@ _KURDISH_ARABIC_LETTERS = frozenset("\u0695\u06b5\u06ce")  # ڕ ڵ ێ
 # Non-ASCII letters each supported orthography uses. A word containing any other
 # non-ASCII letter is evidence against the language: Kurmanji writes ê î û ç ş and
 # never ı ğ ö ü, Turkish is the reverse apart from the rare circumflex, English has
-# none, and so on. Names can break this, hence a penalty rather than a veto.
+# none, and so on. Names can break this, hence a penalty rather than a veto. Both the
+# letters and the function words below are language data (`detection` in
+# chatbot/languages/<code>.yaml).
+_REGISTRY = load_languages(SUPPORTED_LANGUAGES)
 _ALPHABET: Mapping[str, frozenset[str]] = {
-    "de": frozenset("äöüß"),
-    "en": frozenset(),
-    "fr": frozenset("àâæçéèêëîïôœùûüÿ"),
-    "it": frozenset("àèéìíòóùúî"),
-    "pl": frozenset("ąćęłńóśźż"),
-    "tr": frozenset("çğıöşüâîû"),
-    "ku": frozenset("çêîşû"),
+    code: frozenset(data.detection.letters) for code, data in _REGISTRY.items()
 }
 
 # Frequent function words and chat formulas, lowercased, including the spellings
 # people type when their keyboard lacks the accents. Words shared between languages
-# simply count for each of them. Spanish, Portuguese and Dutch are listed because
-# they are the unsupported languages the model most easily mistakes for Italian,
-# French or German.
-_LEXICON_TEXT: Mapping[str, str] = {
-    "de": """
-        der die das den dem des ein eine einen einem einer und oder aber nicht ist sind
-        war bin bist hat habe haben ich du er sie es wir ihr mein meine meinen meinem
-        mich mir dich dir sich zu zum zur mit von vom für fur fuer auf aus bei nach über
-        uber ueber wie was wo wann warum wer welche welcher welches kann können konnen
-        koennen muss müssen brauche möchte mochte moechte will bitte danke hallo tschüss
-        tschuess guten tag ja nein kein keine auch noch schon nur sehr gibt im ins am um
-        dass wenn weil als hier dort heute gern gerne vielen dank moin servus werden wird
-        wurde sein ihre ihren seine diese dieser dieses man durch gegen ohne einfach
-        """,
-    "en": """
-        the a an and or but not is are was were be been i you he she it we they my your
-        me him her us them this that these those what where when why who how which can
-        could would should will do does did have has had to of in on at for with from by
-        about please thanks thank hello hi yes no need want get there here today its
-        their our into than then also don't dont i'm im
-        """,
-    "fr": """
-        le la les un une des du de et ou mais ne pas est sont suis es ai as avons je tu
-        il elle nous vous ils elles mon ma mes ton ta son sa ses ce cette ces qui que
-        quoi où quand comment pourquoi pour avec sans dans sur chez au aux merci bonjour
-        bonsoir salut oui non plait plaît svp voudrais puis peux besoin faire aujourd
-        très tres bien été leur leurs par était y en j l d qu c n s
-        """,
-    "it": """
-        il lo la gli le un uno una di del della dei delle degli da dal dalla in nel nella
-        nei su sul per con e è non che chi cosa come dove quando perché perche sono sei
-        ho hai ha abbiamo mio mia miei tuo suo sua questo questa quello quella grazie
-        ciao buongiorno buonasera sì si no vorrei posso devo bisogno fare oggi molto
-        anche più piu ma essere stato stata l
-        """,
-    "pl": """
-        i w we na z ze do od po o się sie nie jest są był była to że czy jak co gdzie
-        kiedy dlaczego kto ja ty on ona my wy oni mój moj moja moje mam masz ma mamy chcę
-        chce chciałbym chcialbym chciałabym mogę moge muszę musze potrzebuję potrzebuje
-        proszę prosze dziękuję dziekuje dzięki dzieki dzień dzien dobry cześć czesc tak
-        jaki jaka jakie który która ktory ktora mnie mi ten ta też tez już juz tylko
-        bardzo przez dla oraz jego jej ich
-        """,
-    "tr": """
-        ve veya ama bir bu şu o da de ki mi mı mu mü ne nasıl nasil nerede neden niçin
-        kim hangi ben sen biz siz onlar benim senin için icin ile gibi kadar var yok
-        evet hayır hayir teşekkür tesekkur teşekkürler tesekkurler teşekkürederim sağol
-        sagol sağolun merhaba selam lütfen lutfen istiyorum lazım lazim gerekiyor nereye
-        randevu bugün bugun çok cok değil degil olarak olan daha en sonra göre gore
-        """,
-    "ku": """
-        û ji di de bi li ku ez tu ew em hûn hun min te wî wê me xwe ya yê yên jî ne na
-        çi ci çawa cawa kî kengî çima cima heye hene nîne dixwazim dikarim divê dive
-        spas sipas silav rojbaş erê ere belê bele kerema bo alîkarî alikari pirsek pirs
-        bajêr hemû gelek pir zêde vê vî ev ewê wan ye yen hatiye bû dibe
-        """,
+# simply count for each of them. Besides the supported languages' lists, Spanish,
+# Portuguese and Dutch are listed here because they are the unsupported languages the
+# model most easily mistakes for Italian, French or German.
+_UNSUPPORTED_LEXICON_TEXT: Mapping[str, str] = {
     "es": """
         el los las y del por para con es está estoy necesito quiero puedo dónde donde
         cómo cuánto cuanto qué hola gracias buenos días dias favor mis pero muy también
@@ -161,7 +106,8 @@ _LEXICON_TEXT: Mapping[str, str] = {
         """,
 }
 _LEXICON: Mapping[str, frozenset[str]] = {
-    lang: _word_set(words) for lang, words in _LEXICON_TEXT.items()
+    **{code: _word_set(data.detection.function_words) for code, data in _REGISTRY.items()},
+    **{lang: _word_set(words) for lang, words in _UNSUPPORTED_LEXICON_TEXT.items()},
 }
 
 # What follows an apostrophe is telling: Turkish writes case and possessive suffixes

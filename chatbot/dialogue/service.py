@@ -1,4 +1,5 @@
-"""One stored chat turn: validate, choose the language, ask the dialogue core, store.
+"""One stored chat turn: validate, choose the language, ask the dialogue core, store
+(through a `ConversationStore`).
 
 The decisions themselves are in `chatbot.dialogue.core` (no storage, no HTTP), which
 `chatbot eval chat` calls too.
@@ -10,9 +11,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
 from chatbot.dialogue.compose import Composer
+from chatbot.dialogue.conversation_store import ConversationStore
 from chatbot.dialogue.core import Dialogue, PastTurn, UrlFor
 from chatbot.dialogue.hotline import Hotline, HotlineStatus
 from chatbot.dialogue.policy import (
@@ -23,12 +23,11 @@ from chatbot.dialogue.policy import (
 )
 from chatbot.dialogue.reply import Action, Reply, Source
 from chatbot.errors import InvalidQueryError, NotFoundError
-from chatbot.escalation.conversations import StoredReply, get_conversation, record_turn
+from chatbot.escalation.conversations import StoredReply
 from chatbot.language import SUPPORTED_LANGUAGES, LanguageGuess
 from chatbot.languages import load_languages
 from chatbot.retrieval import ArticleHit
 from chatbot.retrieval.service import SearchService
-from chatbot.storage.models import Conversation
 from chatbot.text import normalise
 
 MAX_MESSAGE_CHARS = 1000
@@ -123,7 +122,7 @@ class ChatService:
             return guess.code
         return None
 
-    def reply(self, session: Session, *, message: str, conversation_id: str | None,
+    def reply(self, store: ConversationStore, *, message: str, conversation_id: str | None,
               lang: str | None, now: datetime, url_for: UrlFor) -> ChatReply:
         """Validate, answer and store one citizen message; raises InvalidQueryError or
         NotFoundError before anything is stored."""
@@ -134,49 +133,25 @@ class ChatService:
         previous_lang: str | None = None
         history: list[PastTurn] = []
         if conversation_id is not None:
-            conversation = get_conversation(session, conversation_id)
+            conversation = store.load(conversation_id)
             if conversation is None:
                 raise NotFoundError(f"unknown conversation_id {conversation_id!r}")
             previous_lang = conversation.language
-            history = past_turns(conversation)
-            # End the read before the model runs: a writing session's transaction holds
-            # SQLite's write lock, and every other chat and ticket would wait for it.
-            session.commit()
+            history = conversation.turns
         else:
             conversation_id = uuid.uuid4().hex
         language = self.language(text, lang=lang, previous=previous_lang)
         reply = self.dialogue.respond(text, language, history, self.hotline.status(now),
                                       url_for, text_lang=self.text_language(text, language))
         topic = reply.topic
-        # The dialogue used the message as typed; record_turn stores it masked.
-        record_turn(session, conversation_id=conversation_id, question=text,
-                    language=language.code if language.supported else None,
-                    detected_language=language.code, now=now,
-                    reply=StoredReply(text=reply.text, reply_type=reply.type.value,
-                                      article_id=topic.article_id if topic else None,
-                                      department=topic.department if topic else None,
-                                      confidence=float(reply.confidence),
-                                      topic_confident=reply.confident_topic))
+        # The dialogue used the message as typed; the SQL store keeps it masked.
+        store.record(conversation_id=conversation_id, question=text,
+                     language=language.code if language.supported else None,
+                     detected_language=language.code, now=now,
+                     reply=StoredReply(text=reply.text, reply_type=reply.type.value,
+                                       article_id=topic.article_id if topic else None,
+                                       department=topic.department if topic else None,
+                                       confidence=float(reply.confidence),
+                                       topic_confident=reply.confident_topic))
         return ChatReply(conversation_id=conversation_id, language=language,
                          turn=len(history) + 1, reply=reply)
-
-
-def past_turns(conversation: Conversation) -> list[PastTurn]:
-    """Each citizen message with the reply that followed it."""
-    turns: list[PastTurn] = []
-    question: str | None = None
-    for message in conversation.messages:
-        if message.role == "citizen":
-            if question is not None:
-                turns.append(PastTurn(question, None, None, confident=False))
-            question = message.text
-        elif question is not None:
-            turns.append(PastTurn(
-                question=question,
-                reply_type=ReplyType(message.reply_type) if message.reply_type else None,
-                article_id=message.article_id,
-                confident=bool(message.topic_confident)))
-            question = None
-    if question is not None:
-        turns.append(PastTurn(question, None, None, confident=False))
-    return turns

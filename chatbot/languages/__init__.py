@@ -4,7 +4,8 @@ Each file holds what the dialogue needs to know about a language that a model do
 tell it: which words in a question ask for a fee, documents or a deadline, and which
 article headings answer that; how citizens ask for an appointment or a person; greetings,
 thanks and goodbyes; words that point back to the previous topic; weekday names for the
-hotline's opening times. Adding a language
+hotline's opening times; the letters and function words that help language detection; how
+BM25 analyses its words (stemmer or prefix, stop words). Adding a language
 means adding a file (plus its prompts and widget strings); `load_language` fails
 loudly, naming the file, when one is missing or malformed.
 """

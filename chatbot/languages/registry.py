@@ -6,8 +6,9 @@ from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
+import Stemmer
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chatbot.errors import ChatbotError
 from chatbot.text import normalise
@@ -52,6 +53,43 @@ class SmallTalkCues(BaseModel):
     filler: tuple[str, ...] = ()
 
 
+class DetectionCues(BaseModel):
+    """What the language detector adds to its n-gram model for this language."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    letters: str = Field(description="The non-ASCII letters the orthography uses; a word "
+                                     "with any other non-ASCII letter is evidence against it")
+    function_words: str = Field(description="Frequent function words and chat formulas, "
+                                            "lowercased, space-separated")
+
+    @property
+    def words(self) -> frozenset[str]:
+        return frozenset(self.function_words.split())
+
+
+class TextAnalysis(BaseModel):
+    """How BM25 analyses words of this language (after accent folding)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stemmer: str | None = Field(default=None, description="Snowball algorithm (PyStemmer)")
+    prefix: int | None = Field(default=None, ge=2, le=12,
+                               description="Without a stemmer: words cut to this many letters")
+    umlaut_digraphs: bool = Field(description="fold ae/oe/ue like the umlauts (German terms)")
+    stopwords: str = Field(description="Folded function words dropped from BM25 terms, "
+                                       "space-separated (dropped in every language)")
+
+    @model_validator(mode="after")
+    def _one_way_to_normalise(self) -> TextAnalysis:
+        if (self.stemmer is None) == (self.prefix is None):
+            raise ValueError("give either a Snowball `stemmer` or a `prefix` length")
+        if self.stemmer is not None and self.stemmer not in Stemmer.algorithms():
+            raise ValueError(f"unknown Snowball stemmer {self.stemmer!r}; "
+                             f"known: {', '.join(sorted(Stemmer.algorithms()))}")
+        return self
+
+
 class LanguageData(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -67,6 +105,8 @@ class LanguageData(BaseModel):
         description="Words that point back to the previous topic even in a long message")
     weekdays: tuple[str, str, str, str, str, str, str] = Field(
         description="Monday to Sunday as the hotline template uses them")
+    detection: DetectionCues
+    analysis: TextAnalysis
 
     def asks(self, text: str) -> list[Aspect]:
         """The aspects a question asks about, in the order of the registry."""

@@ -10,9 +10,16 @@ from typing import Any
 import pytest
 
 from chatbot.dialogue.compose import Composer
+from chatbot.dialogue.conversation_store import (
+    SqlConversationStore,
+    StoredConversation,
+)
+from chatbot.dialogue.core import PastTurn
 from chatbot.dialogue.hotline import Hotline
 from chatbot.dialogue.policy import ReplyType
 from chatbot.dialogue.service import ChatReply, ChatService
+from chatbot.errors import NotFoundError
+from chatbot.escalation.conversations import StoredReply
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +58,8 @@ def chat(search_service: Any) -> ChatService:
 
 def say(chat: ChatService, session: Any, message: str, conversation_id: str | None = None,
         lang: str | None = None) -> ChatReply:
-    return chat.reply(session, message=message, conversation_id=conversation_id, lang=lang,
+    return chat.reply(SqlConversationStore(session), message=message,
+                      conversation_id=conversation_id, lang=lang,
                       now=SATURDAY, url_for=lambda a, lang_: f"https://x/{a}?lang={lang_}")
 
 
@@ -120,6 +128,44 @@ def test_follow_up_uses_previous_topic(chat: ChatService, session: Any) -> None:
     assert follow.type is ReplyType.ANSWER, follow.text
     assert follow.sources[0].article_id == "reisepass-beantragen"
     assert follow.turn == 2
+
+
+class MemoryStore:
+    """A ConversationStore in a dict: the service needs nothing else from storage."""
+
+    def __init__(self) -> None:
+        self.turns: dict[str, list[tuple[str, StoredReply]]] = {}
+        self.languages: dict[str, str | None] = {}
+
+    def load(self, conversation_id: str) -> StoredConversation | None:
+        if conversation_id not in self.turns:
+            return None
+        return StoredConversation(self.languages[conversation_id], [
+            PastTurn(question, ReplyType(reply.reply_type), reply.article_id,
+                     confident=reply.topic_confident)
+            for question, reply in self.turns[conversation_id]])
+
+    def record(self, *, conversation_id: str, question: str, reply: StoredReply,
+               language: str | None, detected_language: str | None, now: datetime) -> None:
+        self.turns.setdefault(conversation_id, []).append((question, reply))
+        self.languages[conversation_id] = language
+
+
+def test_the_service_needs_only_a_conversation_store(chat: ChatService) -> None:
+    store = MemoryStore()
+
+    def say_to(message: str, conversation_id: str | None = None) -> ChatReply:
+        return chat.reply(store, message=message, conversation_id=conversation_id,
+                          lang=None, now=SATURDAY, url_for=lambda a, lang_: f"/{a}")
+
+    first = say_to("Ich brauche einen neuen Reisepass, wie beantrage ich den?")
+    follow = say_to("Was kostet das?", first.conversation_id)
+    assert (follow.turn, follow.sources[0].article_id) == (2, "reisepass-beantragen")
+    assert [q for q, _ in store.turns[first.conversation_id]] == [
+        "Ich brauche einen neuen Reisepass, wie beantrage ich den?", "Was kostet das?"]
+    assert store.languages[first.conversation_id] == "de"
+    with pytest.raises(NotFoundError):
+        say_to("Und dann?", "no-such-conversation")
 
 
 def test_language_sticks_for_short_messages(chat: ChatService, session: Any) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from chatbot.language import SUPPORTED_LANGUAGES
 from chatbot.languages import Aspect, LanguageDataError, load_language, load_languages
+from chatbot.languages.registry import DATA_DIR
 
 
 def test_every_supported_language_has_complete_data() -> None:
@@ -51,14 +52,21 @@ def test_appointment_requests() -> None:
     assert not load_language("de").requests_appointment("Was kostet ein Reisepass?")
 
 
+TOY_TEXT_DATA = ('detection: {letters: "ŧ", function_words: "zis iz"}\n'
+                 "analysis: {prefix: 4, umlaut_digraphs: false, stopwords: zis}\n")
+
+
 def test_a_new_language_is_a_data_file(tmp_path: Path) -> None:
     (tmp_path / "xx.yaml").write_text(
         "code: xx\nname: Toy\nappointment_request: [rendezvu]\nhuman_request: [hooman]\n"
         "refers_back: [zat]\nweekdays: [d1, d2, d3, d4, d5, d6, d7]\n"
-        "small_talk: {greeting: [hai], thanks: [tanks], goodbye: [bai]}\naspects:\n"
+        "small_talk: {greeting: [hai], thanks: [tanks], goodbye: [bai]}\n"
+        + TOY_TEXT_DATA + "aspects:\n"
         + "".join(f"  {a.value}:\n    question: [{a.value}q]\n    heading: [{a.value}h]\n"
                   for a in Aspect), encoding="utf-8")
     toy = load_language("xx", tmp_path)
+    assert toy.detection.words == {"zis", "iz"}
+    assert (toy.analysis.prefix, toy.analysis.stemmer) == (4, None)
     assert toy.asks("feeq?") == [Aspect.FEE]
     assert toy.requests_appointment("rendezvu plz")
     assert toy.requests_person("a hooman please")
@@ -73,6 +81,13 @@ def test_broken_or_missing_language_files_name_the_file(tmp_path: Path) -> None:
                                       "appointment_request: []\n", encoding="utf-8")
     with pytest.raises(LanguageDataError, match=r"zz\.yaml"):
         load_language("zz", tmp_path)
+    # Text analysis needs exactly one of a known Snowball stemmer or a prefix length.
+    en = (DATA_DIR / "en.yaml").read_text(encoding="utf-8")
+    for analysis in ("stemmer: english\n  prefix: 5", "stemmer: klingon"):
+        (tmp_path / "en.yaml").write_text(
+            en.replace("stemmer: english", analysis), encoding="utf-8")
+        with pytest.raises(LanguageDataError, match=r"(?s)en\.yaml.*(either a Snowball|klingon)"):
+            load_language("en", tmp_path)
     (tmp_path / "ww.yaml").write_text("code: [", encoding="utf-8")
     with pytest.raises(LanguageDataError, match="not valid YAML"):
         load_language("ww", tmp_path)

@@ -17,6 +17,7 @@ from chatbot.api.deps import (
 from chatbot.api.mappers import chat_public
 from chatbot.api.schemas.chat import ChatCreate, ChatPublic, FeedbackCreate, FeedbackPublic
 from chatbot.api.urls import article_url
+from chatbot.dialogue.conversation_store import SqlConversationStore
 from chatbot.dialogue.service import ChatService
 from chatbot.escalation.feedback import record_feedback
 
@@ -38,8 +39,9 @@ def chat(body: ChatCreate, request: Request, search: SearchServiceDep, settings:
         return article_url(request, settings, article_id, lang)
 
     # A sync route: FastAPI runs it in the thread pool (embedding is CPU-bound).
-    reply = service.reply(session, message=body.message, conversation_id=body.conversation_id,
-                          lang=body.lang, now=now, url_for=url_for)
+    reply = service.reply(SqlConversationStore(session), message=body.message,
+                          conversation_id=body.conversation_id, lang=body.lang, now=now,
+                          url_for=url_for)
     topic = reply.reply.topic
     metrics.count_reply(reply.type.value,
                         reply.language.code if reply.language.supported else None,
