@@ -72,21 +72,27 @@ CHAT_MESSAGES = [
     "Führerschein umschreiben ausländisch",
 ]
 
-# One service, two counters, open around the clock: free future slots exist whatever
-# the time, and bookings of the same few slots compete.
-BOOKING_SERVICE = "standesamt"
+# The bundled calendars plus one service with two counters, open around the clock:
+# free future slots exist whatever the time, and bookings of the same few slots compete.
+BOOKING_SERVICE = "lasttest"
 BOOKING_COUNTERS = 2
-CALENDARS = f"""
-departments: [allgemein, standesamt]
-services:
-  {BOOKING_SERVICE}:
-    title: {{de: Standesamt}}
-    slot_minutes: 30
-    counters: {BOOKING_COUNTERS}
-    booking_horizon_days: 30
-    hours:
-""" + "".join(f"      {day}: [\"00:00-23:30\"]\n"
-              for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
+
+
+def calendars_yaml() -> str:
+    import yaml
+
+    bundled = Path(__file__).resolve().parents[1] / "escalation" / "calendars.yaml"
+    calendars = yaml.safe_load(bundled.read_text(encoding="utf-8"))
+    calendars["services"][BOOKING_SERVICE] = {
+        "title": {"de": "Lasttest"}, "slot_minutes": 30, "counters": BOOKING_COUNTERS,
+        "booking_horizon_days": 30,
+        "hours": {day: ["00:00-23:30"]
+                  for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}}
+    # Holidays and closing days would leave no slot on some dates.
+    calendars.pop("holidays", None)
+    calendars.pop("closed_dates", None)
+    return str(yaml.safe_dump(calendars, allow_unicode=True, sort_keys=False))
+
 
 PG_BIN_DIRS = ("/usr/lib/postgresql/15/bin", "/usr/local/bin", "/usr/bin")
 
@@ -644,10 +650,10 @@ def stored_writes(database_url: str, outcomes: Sequence[Outcome]) -> StoredWrite
         with engine.connect() as connection:
             tickets: dict[str, str] = dict(connection.execute(
                 text("SELECT contact_name, reference FROM tickets "
-                     "WHERE contact_name = ANY(:markers)"), {"markers": markers}))
+                     "WHERE contact_name = ANY(:markers)"), {"markers": markers}).tuples().all())
             bookings: dict[str, str] = dict(connection.execute(
                 text("SELECT name, reference FROM appointments WHERE name = ANY(:markers)"),
-                {"markers": markers}))
+                {"markers": markers}).tuples().all())
             per_slot = connection.execute(
                 text("SELECT service, slot_start, count(*) FROM appointments "
                      "WHERE cancelled_at IS NULL GROUP BY service, slot_start")).all()
@@ -682,7 +688,7 @@ def run(index_dir: Path, config: TrafficConfig, *, redis_url: str,
     try:
         postgres.init()
         postgres.start()
-        (workdir / "calendars.yaml").write_text(CALENDARS, encoding="utf-8")
+        (workdir / "calendars.yaml").write_text(calendars_yaml(), encoding="utf-8")
         env = {**os.environ,
                "CHATBOT_DATABASE_URL": postgres.url,
                "CHATBOT_INDEX_DIR": str(index_dir.resolve()),
