@@ -648,12 +648,12 @@ def stored_writes(database_url: str, outcomes: Sequence[Outcome]) -> StoredWrite
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
-            tickets: dict[str, str] = dict(connection.execute(
+            tickets = {str(row[0]): str(row[1]) for row in connection.execute(
                 text("SELECT contact_name, reference FROM tickets "
-                     "WHERE contact_name = ANY(:markers)"), {"markers": markers}).tuples().all())
-            bookings: dict[str, str] = dict(connection.execute(
+                     "WHERE contact_name = ANY(:markers)"), {"markers": markers})}
+            bookings = {str(row[0]): str(row[1]) for row in connection.execute(
                 text("SELECT name, reference FROM appointments WHERE name = ANY(:markers)"),
-                {"markers": markers}).tuples().all())
+                {"markers": markers})}
             per_slot = connection.execute(
                 text("SELECT service, slot_start, count(*) FROM appointments "
                      "WHERE cancelled_at IS NULL GROUP BY service, slot_start")).all()
