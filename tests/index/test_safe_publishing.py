@@ -159,7 +159,8 @@ def test_the_editors_reindex_job_fails_with_the_reason_and_force_publishes(
     manager = ReindexManager(settings)
     manager.start(Service(), requested_by="editor")  # type: ignore[arg-type]
     job = manager.wait(30)
-    assert job is not None and job.state == "failed"
+    assert job is not None
+    assert job.state == "failed"
     assert job.error is not None
     assert "the German version of 1 article(s) is missing: hund" in job.error
     assert "re-index with force" in job.error
@@ -168,7 +169,8 @@ def test_the_editors_reindex_job_fails_with_the_reason_and_force_publishes(
 
     manager.start(Service(), force=True, requested_by="editor")  # type: ignore[arg-type]
     job = manager.wait(30)
-    assert job is not None and job.state == "succeeded", job
+    assert job is not None
+    assert job.state == "succeeded", job
     assert job.force is True
     store = IndexStore(tmp_path / "idx")
     assert store.current_version() == job.version != good
