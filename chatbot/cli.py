@@ -144,7 +144,8 @@ def ingest(
     typer.echo(f"index {m.version}: {m.article_count} articles, {m.document_count} language "
                f"versions, {m.chunk_count} chunks ({m.embedded_chunks} embedded, "
                f"{m.reused_chunks} reused) in {m.build_seconds:.1f} s; "
-               f"{len(result.issues)} file(s) skipped" + (" (forced)" if force else ""))
+               f"{len(result.issues)} file(s) skipped"
+               + ("; published by force although refused" if m.forced else ""))
 
 
 def _warn_about_calendars(settings: Settings, *, corpus_dir: Path) -> None:

@@ -142,5 +142,5 @@ def test_ingest_refuses_a_build_that_lost_a_german_version(model_settings, write
 
     forced = run_cli(*args, "--force")
     assert forced.returncode == 0, forced.stderr
-    assert "(forced)" in forced.stdout
+    assert "published by force although refused" in forced.stdout
     assert (index / "CURRENT").read_text().strip() != good

@@ -24,7 +24,7 @@ import numpy as np
 from chatbot import __version__
 from chatbot.corpus import Article, Chunk, CorpusIssue, chunk_article, load_corpus
 from chatbot.embedding.base import Embedder, Vectors
-from chatbot.errors import ChatbotError, CorpusError
+from chatbot.errors import ChatbotError, CorpusError, PublishRefusedError
 from chatbot.index import lexical_index
 from chatbot.index.manifest import FileError, IndexManifest
 from chatbot.index.publish_guard import (
@@ -137,12 +137,9 @@ def build_index_from_articles(
         chunks = [c for article in articles
                   for c in chunk_article(article, max_chars=chunk_chars)]
         # Checked before the slow embedding: a refused build costs nothing.
-        current = current_shape(store)
-        if current is not None and not force:
-            check_publishable(current_version=current[0], current=current[1],
-                              new=shape_of_build(articles, chunk_count=len(chunks),
-                                                 chunk_chars=chunk_chars),
-                              issues=issues, max_shrink=max_shrink)
+        forced = _check_publishable(store, articles, issues, chunk_count=len(chunks),
+                                    chunk_chars=chunk_chars, max_shrink=max_shrink,
+                                    force=force)
         previous = {} if full else _kept_vectors(
             store, embedder.model_id, embedder.dimension, {c.content_hash for c in chunks})
         vectors, reused = _embed(chunks, embedder, previous, show_progress=show_progress,
@@ -168,7 +165,7 @@ def build_index_from_articles(
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             build_seconds=round(time.perf_counter() - started, 3),
             package_version=__version__,
-            forced=force,
+            forced=forced,
         )
         (staging / "builder.pid").unlink()
         # The manifest is written last: a directory without one is never loaded.
@@ -182,6 +179,26 @@ def build_index_from_articles(
     # wrong, even when it was an older version rolled back to.
     store.prune(keep_versions, protect={replaced} if replaced else set())
     return BuildResult(manifest=manifest, path=path, issues=list(issues))
+
+
+def _check_publishable(store: IndexStore, articles: Sequence[Article],
+                       issues: Sequence[CorpusIssue], *, chunk_count: int, chunk_chars: int,
+                       max_shrink: float, force: bool) -> bool:
+    """Raise `PublishRefusedError` unless the build may replace the current version;
+    True when only `force` let it through (recorded in the manifest)."""
+    current = current_shape(store)
+    if current is None:
+        return False
+    try:
+        check_publishable(current_version=current[0], current=current[1],
+                          new=shape_of_build(articles, chunk_count=chunk_count,
+                                             chunk_chars=chunk_chars),
+                          issues=issues, max_shrink=max_shrink)
+    except PublishRefusedError:
+        if not force:
+            raise
+        return True
+    return False
 
 
 def _kept_vectors(store: IndexStore, model_id: str, dimension: int,

@@ -108,6 +108,8 @@ def test_force_publishes_a_refused_build_and_the_manifest_says_so(write_article,
     assert IndexStore(tmp_path / "idx").current_version() == forced.manifest.version
     assert forced.manifest.article_count == 1
     assert forced.manifest.forced is True
+    # Forcing a build that would have passed anyway is not recorded as forced.
+    assert build(tmp_path, force=True).manifest.forced is False
 
 
 def test_the_first_build_is_never_refused(write_article, tmp_path: Path) -> None:
