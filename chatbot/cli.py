@@ -101,9 +101,16 @@ def ingest(
     index: Annotated[Path | None, typer.Option(help="Index directory")] = None,
     full: Annotated[bool, typer.Option(help="Re-embed every chunk")] = False,
     if_stale: Annotated[bool, typer.Option(help="Only build when corpus or model changed")] = False,
+    force: Annotated[bool, typer.Option(
+        help="Publish even if German article versions were lost or the index shrank by "
+             "more than CHATBOT_MAX_INDEX_SHRINK")] = False,
 ) -> None:
-    """Build a new index version from the corpus and make it current."""
+    """Build a new index version from the corpus and make it current.
+
+    Refused (exit 2, the current version keeps serving) when an article lost its German
+    version or the counts shrank by more than CHATBOT_MAX_INDEX_SHRINK, unless --force."""
     from chatbot.embedding import load_embedder
+    from chatbot.errors import PublishRefusedError
     from chatbot.index import IndexStore, build_index
     from chatbot.index.builder import index_is_current
     from chatbot.model_profile import load_model_profile
@@ -119,12 +126,17 @@ def ingest(
     on_terminal = sys.stderr.isatty()
     # Loaded here too so that a model without a profile is reported at ingest time.
     profile = load_model_profile(embedder.model_id, settings.model_profile)
-    result = build_index(corpus_dir=settings.corpus_dir, store=store, embedder=embedder,
-                         model_profile=profile.label,
-                         chunk_chars=settings.chunk_chars, full=full,
-                         keep_versions=settings.keep_index_versions,
-                         show_progress=on_terminal,
-                         progress=None if on_terminal else _ProgressLines())
+    try:
+        result = build_index(corpus_dir=settings.corpus_dir, store=store, embedder=embedder,
+                             model_profile=profile.label,
+                             chunk_chars=settings.chunk_chars, full=full,
+                             keep_versions=settings.keep_index_versions,
+                             show_progress=on_terminal,
+                             progress=None if on_terminal else _ProgressLines(),
+                             force=force, max_shrink=settings.max_index_shrink)
+    except PublishRefusedError as exc:
+        fail(f"{exc}; to publish it anyway: chatbot ingest --force")
+        raise
     for issue in result.issues:
         typer.echo(f"skipped {issue}", err=True)
     _warn_about_calendars(settings, corpus_dir=settings.corpus_dir)
@@ -132,7 +144,8 @@ def ingest(
     typer.echo(f"index {m.version}: {m.article_count} articles, {m.document_count} language "
                f"versions, {m.chunk_count} chunks ({m.embedded_chunks} embedded, "
                f"{m.reused_chunks} reused) in {m.build_seconds:.1f} s; "
-               f"{len(result.issues)} file(s) skipped")
+               f"{len(result.issues)} file(s) skipped"
+               + ("; published by force although refused" if m.forced else ""))
 
 
 def _warn_about_calendars(settings: Settings, *, corpus_dir: Path) -> None:

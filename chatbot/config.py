@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     index_poll_seconds: Annotated[float, Field(ge=0)] = 5.0
     # Older versions stay on disk so `chatbot index rollback` has somewhere to go.
     keep_index_versions: Annotated[int, Field(ge=1, le=1000)] = 5
+    # A build whose article, language-version or chunk count falls by more than this
+    # share of the current version's is not published unless forced (a cut or broken
+    # corpus must not replace a good index); 1 turns the check off.
+    max_index_shrink: Annotated[float, Field(ge=0, le=1)] = 0.2
 
     public_base_url: str | None = Field(
         default=None,

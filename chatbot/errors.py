@@ -26,6 +26,11 @@ class CorpusError(ChatbotError):
     """The corpus cannot be read at all (missing directory, no valid article)."""
 
 
+class PublishRefusedError(ChatbotError):
+    """A build would replace the current index with one that lost German article versions
+    or shrank by more than the allowed share; nothing was published (force overrides)."""
+
+
 class DatasetError(ChatbotError):
     """An evaluation or training data file named on the command line cannot be read."""
 

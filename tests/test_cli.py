@@ -110,3 +110,37 @@ def test_a_bug_is_not_passed_off_as_a_user_error() -> None:
 
     with pytest.raises(ValueError, match="a bug"):
         broken()
+
+
+@pytest.mark.slow
+def test_ingest_refuses_a_build_that_lost_a_german_version(model_settings, write_article,
+                                                           tmp_path: Path) -> None:
+    """Real model, real ingest: the broken German article is named, exit 2, the good
+    version stays current; --force publishes."""
+    write_article("reisepass", "de", body="## Gebühren\n\nDer Reisepass kostet 70 Euro.")
+    write_article("reisepass", "en", title="Passport", body="## Fees\n\nIt costs 70 euros.")
+    write_article("hund", "de", body="## Hundesteuer\n\nMelden Sie Ihren Hund an.")
+    write_article("kita", "de", body="## Anmeldung\n\nMelden Sie Ihr Kind an.")
+    index = tmp_path / "idx"
+    args = ("ingest", "--corpus", str(tmp_path / "corpus"), "--index", str(index))
+    assert run_cli(*args).returncode == 0
+    good = (index / "CURRENT").read_text().strip()
+    broken = tmp_path / "corpus" / "amt" / "reisepass.de.md"
+    broken.write_text(broken.read_text(encoding="utf-8").replace("---\n", "--\n", 1),
+                      encoding="utf-8")
+
+    refused = run_cli(*args)
+    assert refused.returncode == 2, refused.stdout
+    error_lines = [line for line in refused.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1, refused.stderr
+    assert "the German version of 1 article(s) is missing: reisepass (amt/reisepass.de.md" \
+        in error_lines[0]
+    assert error_lines[0].endswith("to publish it anyway: chatbot ingest --force")
+    assert "Traceback" not in refused.stderr
+    assert (index / "CURRENT").read_text().strip() == good
+    assert sorted(p.name for p in index.iterdir()) == ["CURRENT", good]
+
+    forced = run_cli(*args, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "published by force although refused" in forced.stdout
+    assert (index / "CURRENT").read_text().strip() != good

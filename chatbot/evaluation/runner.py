@@ -180,8 +180,10 @@ def _corpus_index(settings: Settings, embedder: Embedder, work_dir: Path | None,
     if not index_is_current(store, settings.corpus_dir, embedder.model_id):
         store = IndexStore((work_dir or Path(tempfile.gettempdir()) / "chatbot-eval") / "corpus")
         if not index_is_current(store, settings.corpus_dir, embedder.model_id):
+            # A private evaluation cache, not a served index: whatever corpus is
+            # evaluated replaces the last one, however small.
             build_index(corpus_dir=settings.corpus_dir, store=store, embedder=embedder,
-                        chunk_chars=settings.chunk_chars, keep_versions=1)
+                        chunk_chars=settings.chunk_chars, keep_versions=1, force=True)
     return LoadedIndex(store.current_dir(), expected_model_id=embedder.model_id,
                        query_centroids=query_centroids)
 

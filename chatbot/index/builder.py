@@ -1,7 +1,10 @@
 """Build a new index version from the corpus and make it current.
 
-Vectors of chunks whose passage text is unchanged are copied from the current
-version (same model only), so re-indexing after an edit embeds just the edit.
+Vectors of chunks whose passage text is unchanged are copied from any version
+still on disk that was built with the same model, so re-indexing after an edit
+embeds just the edit, and so does the fix after a bad build was published.
+A build that lost German article versions or shrank too much compared to the
+current version is refused unless forced (`publish_guard`).
 """
 
 from __future__ import annotations
@@ -21,9 +24,15 @@ import numpy as np
 from chatbot import __version__
 from chatbot.corpus import Article, Chunk, CorpusIssue, chunk_article, load_corpus
 from chatbot.embedding.base import Embedder, Vectors
-from chatbot.errors import ChatbotError, CorpusError
+from chatbot.errors import ChatbotError, CorpusError, PublishRefusedError
 from chatbot.index import lexical_index
 from chatbot.index.manifest import FileError, IndexManifest
+from chatbot.index.publish_guard import (
+    DEFAULT_MAX_SHRINK,
+    check_publishable,
+    current_shape,
+    shape_of_build,
+)
 from chatbot.index.store import MANIFEST, IndexStore, read_manifest
 
 CHUNKS_FILE = "chunks.jsonl"
@@ -72,9 +81,13 @@ def build_index(
     show_progress: bool = False,
     progress: Progress | None = None,
     model_profile: str | None = None,
+    force: bool = False,
+    max_shrink: float = DEFAULT_MAX_SHRINK,
 ) -> BuildResult:
     """`model_profile` names the model profile the search serves this version with;
-    it is recorded in the manifest."""
+    it is recorded in the manifest. Raises `PublishRefusedError` (nothing published)
+    when the build lost German versions or shrank by more than `max_shrink` compared
+    to the current version, unless `force`."""
     if progress:
         progress("loading corpus", 0, 0)
     loaded = load_corpus(corpus_dir)
@@ -93,6 +106,8 @@ def build_index(
         show_progress=show_progress,
         progress=progress,
         model_profile=model_profile,
+        force=force,
+        max_shrink=max_shrink,
     )
 
 
@@ -109,6 +124,8 @@ def build_index_from_articles(
     show_progress: bool = False,
     progress: Progress | None = None,
     model_profile: str | None = None,
+    force: bool = False,
+    max_shrink: float = DEFAULT_MAX_SHRINK,
 ) -> BuildResult:
     started = time.perf_counter()
     # The staging directory exists (with our pid) before the slow embedding, so a
@@ -119,7 +136,12 @@ def build_index_from_articles(
         (staging / "builder.pid").write_text(str(os.getpid()))
         chunks = [c for article in articles
                   for c in chunk_article(article, max_chars=chunk_chars)]
-        previous = {} if full else _previous_vectors(store, embedder.model_id)
+        # Checked before the slow embedding: a refused build costs nothing.
+        forced = _check_publishable(store, articles, issues, chunk_count=len(chunks),
+                                    chunk_chars=chunk_chars, max_shrink=max_shrink,
+                                    force=force)
+        previous = {} if full else _kept_vectors(
+            store, embedder.model_id, embedder.dimension, {c.content_hash for c in chunks})
         vectors, reused = _embed(chunks, embedder, previous, show_progress=show_progress,
                                  progress=progress)
         if progress:
@@ -143,33 +165,76 @@ def build_index_from_articles(
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             build_seconds=round(time.perf_counter() - started, 3),
             package_version=__version__,
+            forced=forced,
         )
         (staging / "builder.pid").unlink()
         # The manifest is written last: a directory without one is never loaded.
         (staging / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+        replaced = store.current_version()
         path = store.publish(staging, version)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    store.prune(keep_versions)
+    # The version this build replaced is where a rollback goes if the new one is
+    # wrong, even when it was an older version rolled back to.
+    store.prune(keep_versions, protect={replaced} if replaced else set())
     return BuildResult(manifest=manifest, path=path, issues=list(issues))
 
 
-def _previous_vectors(store: IndexStore, model_id: str) -> dict[str, Vectors]:
+def _check_publishable(store: IndexStore, articles: Sequence[Article],
+                       issues: Sequence[CorpusIssue], *, chunk_count: int, chunk_chars: int,
+                       max_shrink: float, force: bool) -> bool:
+    """Raise `PublishRefusedError` unless the build may replace the current version;
+    True when only `force` let it through (recorded in the manifest)."""
+    current = current_shape(store)
+    if current is None:
+        return False
+    try:
+        check_publishable(current_version=current[0], current=current[1],
+                          new=shape_of_build(articles, chunk_count=chunk_count,
+                                             chunk_chars=chunk_chars),
+                          issues=issues, max_shrink=max_shrink)
+    except PublishRefusedError:
+        if not force:
+            raise
+        return True
+    return False
+
+
+def _kept_vectors(store: IndexStore, model_id: str, dimension: int,
+                  wanted: set[str]) -> dict[str, Vectors]:
+    """Vectors of the `wanted` chunk hashes from any version on disk built with this
+    model, the current version first, then newest first. A version that cannot be read
+    is skipped: its chunks are embedded again, nothing worse."""
     import faiss
 
-    try:
-        current = store.current_dir()
-        manifest = read_manifest(current)
-    except ChatbotError:
-        return {}
-    if manifest.model_id != model_id:
-        return {}
-    index = faiss.read_index(str(current / VECTORS_FILE))
-    matrix = index.reconstruct_n(0, index.ntotal)
-    hashes = [json.loads(line)["content_hash"]
-              for line in (current / CHUNKS_FILE).read_text(encoding="utf-8").splitlines()]
-    return {h: matrix[i] for i, h in enumerate(hashes)}
+    current = store.current_version()
+    newest_first = ([current] if current else []) + [
+        v for v in reversed(store.versions()) if v != current]
+    found: dict[str, Vectors] = {}
+    for version in newest_first:
+        missing = wanted - found.keys()
+        if not missing:
+            break
+        directory = store.root / version
+        try:
+            manifest = read_manifest(directory)
+            if manifest.model_id != model_id or manifest.dimension != dimension:
+                continue
+            hashes = [json.loads(line)["content_hash"] for line in
+                      (directory / CHUNKS_FILE).read_text(encoding="utf-8").splitlines()]
+            rows = [i for i, h in enumerate(hashes) if h in missing]
+            if not rows:
+                continue
+            index = faiss.read_index(str(directory / VECTORS_FILE))
+            if index.ntotal != len(hashes):
+                continue
+            matrix = index.reconstruct_n(0, index.ntotal)
+        except (ChatbotError, OSError, ValueError, KeyError, RuntimeError):
+            continue
+        for i in rows:
+            found[hashes[i]] = matrix[i]
+    return found
 
 
 def _embed(

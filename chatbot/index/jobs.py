@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
 from chatbot.config import Settings
+from chatbot.errors import PublishRefusedError
 from chatbot.index.builder import build_index
 from chatbot.index.store import IndexStore
 
@@ -40,6 +41,7 @@ class ReindexJob:
     id: str
     state: JobState
     full: bool
+    force: bool
     requested_by: str | None
     created_at: str
     started_at: str | None = None
@@ -77,15 +79,18 @@ class ReindexManager:
         job = self._job
         return job is not None and job.state in ("queued", "running")
 
-    def start(self, service: SearchService, *, full: bool = False,
+    def start(self, service: SearchService, *, full: bool = False, force: bool = False,
               requested_by: str | None = None) -> ReindexJob:
+        """`force` publishes even a build that lost German article versions or shrank by
+        more than `max_index_shrink`; otherwise such a job fails and says why."""
         with self._lock:
             if self._job is not None and self._job.state in ("queued", "running"):
                 raise ReindexBusyError(self._job.id)
-            job = ReindexJob(id=uuid.uuid4().hex[:12], state="queued", full=full,
+            job = ReindexJob(id=uuid.uuid4().hex[:12], state="queued", full=full, force=force,
                              requested_by=requested_by, created_at=_now())
             self._job = job
-            self._thread = threading.Thread(target=self._run, args=(job.id, service, full),
+            self._thread = threading.Thread(target=self._run,
+                                            args=(job.id, service, full, force),
                                             name=f"reindex-{job.id}", daemon=True)
             self._thread.start()
         return job
@@ -102,7 +107,7 @@ class ReindexManager:
             if self._job is not None and self._job.id == job_id:
                 self._job = replace(self._job, **changes)  # type: ignore[arg-type]
 
-    def _run(self, job_id: str, service: SearchService, full: bool) -> None:
+    def _run(self, job_id: str, service: SearchService, full: bool, force: bool) -> None:
         settings = self._settings
         self._update(job_id, state="running", started_at=_now())
 
@@ -114,9 +119,16 @@ class ReindexManager:
                                  store=IndexStore(settings.index_dir), embedder=service.embedder,
                                  chunk_chars=settings.chunk_chars, full=full,
                                  keep_versions=settings.keep_index_versions,
-                                 progress=progress, model_profile=service.profile.label)
+                                 progress=progress, model_profile=service.profile.label,
+                                 force=force, max_shrink=settings.max_index_shrink)
             self._update(job_id, stage="reloading")
             service.reload()
+        except PublishRefusedError as exc:
+            # Expected protection, not a crash: no traceback, the reason for the editor.
+            log.warning("re-index %s refused: %s", job_id, exc)
+            self._update(job_id, state="failed", finished_at=_now(),
+                         error=f"{exc}; to publish it anyway: re-index with force")
+            return
         except Exception as exc:
             # Whatever broke, the previous version keeps serving; the editor sees why.
             log.exception("re-index %s failed", job_id)

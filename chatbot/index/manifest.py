@@ -27,7 +27,11 @@ class IndexManifest(BaseModel):
     chunk_chars: int
     errors: list[FileError] = Field(default_factory=list)
     embedded_chunks: int = Field(description="chunks embedded in this build")
-    reused_chunks: int = Field(description="chunks whose vectors came from the previous version")
+    reused_chunks: int = Field(
+        description="chunks whose vectors came from a version on disk (same model)")
+    forced: bool = Field(
+        default=False,
+        description="published with force although it lost German versions or shrank")
     built_at: str
     build_seconds: float
     package_version: str

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,12 +67,13 @@ class IndexStore:
             if p.is_dir() and not p.name.startswith(".") and (p / MANIFEST).is_file()
         )
 
-    def prune(self, keep: int) -> list[str]:
-        """Delete all but the newest `keep` versions (never the current one) and stale builds."""
+    def prune(self, keep: int, *, protect: Collection[str] = ()) -> list[str]:
+        """Delete all but the newest `keep` versions (never the current one nor those in
+        `protect`) and stale builds."""
         current = self.current_version()
         removed = []
         for version in self.versions()[:-keep] if keep > 0 else self.versions():
-            if version != current:
+            if version != current and version not in protect:
                 shutil.rmtree(self.root / version, ignore_errors=True)
                 removed.append(version)
         for leftover in self.root.glob(".building-*"):

@@ -217,6 +217,33 @@ def test_a_failed_reindex_reports_why_and_keeps_serving(
     assert client.post("/api/v1/search", json={"query": "Hund"}).status_code == 200
 
 
+def test_a_reindex_that_loses_a_german_version_is_refused_until_forced(
+        fake_server: tuple[TestClient, GatedEmbedder, Path], make_user: Callable[..., str]
+) -> None:
+    client, _embedder, corpus = fake_server
+    editor = _bearer(make_user("e.redakteur", "editor"))
+    serving = client.get("/api/v1/admin/index", headers=editor).json()["serving_version"]
+    hund = corpus / "amt" / "hund.de.md"
+    hund.write_text(hund.read_text(encoding="utf-8").replace("title:", "titel:"),
+                    encoding="utf-8")
+    client.post("/api/v1/admin/reindex", headers=editor)
+    job = wait_for_job(client, editor)
+    assert job["state"] == "failed"
+    assert job["force"] is False
+    assert ("the German version of 1 article(s) is missing: hund (amt/hund.de.md: missing "
+            "field(s): title)") in job["error"]
+    status = client.get("/api/v1/admin/index", headers=editor).json()
+    assert status["current_version"] == status["serving_version"] == serving
+    assert len(status["versions"]) == 1
+
+    client.post("/api/v1/admin/reindex", headers=editor, json={"force": True})
+    job = wait_for_job(client, editor)
+    assert job["state"] == "succeeded", job
+    assert job["force"] is True
+    status = client.get("/api/v1/admin/index", headers=editor).json()
+    assert status["current_version"] == status["serving_version"] == job["version"] != serving
+
+
 def test_reload_swaps_in_a_version_published_elsewhere(
         fake_server: tuple[TestClient, GatedEmbedder, Path], write_article: Callable[..., Path],
         tmp_path: Path, make_user: Callable[..., str]) -> None:

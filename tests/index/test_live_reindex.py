@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from chatbot.errors import PublishRefusedError
 from chatbot.index import IndexStore, LoadedIndex, build_index
 from chatbot.index.store import POINTER
 from tests.conftest import CORPUS_DIR, REPO
@@ -60,7 +61,11 @@ def test_deleted_article_leaves_results_and_a_broken_file_is_reported(
         path.unlink()
     (corpus / "ordnungsamt" / "kaputt.de.md").write_text("---\nid: [kaputt\n---\nText\n",
                                                          encoding="utf-8")
-    result = build_index(corpus_dir=corpus, store=IndexStore(index), embedder=real_embedder)
+    # Deleting an article drops its German version: refused unless done on purpose.
+    with pytest.raises(PublishRefusedError, match="missing: fundbuero"):
+        build_index(corpus_dir=corpus, store=IndexStore(index), embedder=real_embedder)
+    result = build_index(corpus_dir=corpus, store=IndexStore(index), embedder=real_embedder,
+                         force=True)
     assert [e.path for e in result.manifest.errors] == ["ordnungsamt/kaputt.de.md"]
     assert "not valid YAML" in result.manifest.errors[0].reason
     assert result.manifest.article_count == 47

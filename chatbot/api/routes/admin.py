@@ -59,7 +59,8 @@ def _job(job: ReindexJob | None) -> ReindexJobPublic | None:
                         503: {"description": "Search (model and index) is not loaded"}})
 def post_reindex(editor: CurrentEditor, service: SearchServiceDep, manager: ReindexManagerDep,
                  body: ReindexCreate | None = None) -> ReindexJobPublic:
-    job = manager.start(service, full=bool(body and body.full), requested_by=editor.name)
+    job = manager.start(service, full=bool(body and body.full), force=bool(body and body.force),
+                        requested_by=editor.name)
     return ReindexJobPublic.model_validate(job.as_dict())
 
 

@@ -13,12 +13,16 @@ from chatbot.api.constraints import RequestBody
 
 class ReindexCreate(RequestBody):
     full: bool = Field(default=False, description="Re-embed every chunk, not only changed ones")
+    force: bool = Field(default=False, description="Publish even if German article versions "
+                        "were lost or the index shrank by more than CHATBOT_MAX_INDEX_SHRINK")
 
 
 class ReindexJobPublic(BaseModel):
     id: str
     state: Literal["queued", "running", "succeeded", "failed"]
     full: bool
+    force: bool = Field(default=False, description="publish even a build that lost German "
+                        "versions or shrank too much")
     requested_by: str | None
     created_at: str
     started_at: str | None
