@@ -15,6 +15,7 @@ from chatbot import __version__
 from chatbot.api.backoffice import install_backoffice, start_backoffice, stop_backoffice
 from chatbot.api.limits import LimitsMiddleware
 from chatbot.api.metrics import Metrics
+from chatbot.api.openapi_problems import install_problem_documentation
 from chatbot.api.problems import install_problem_handlers
 from chatbot.api.routes import admin, articles, editor, health, search
 from chatbot.api.routes import chat as chat_routes
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, *, search_service: SearchServic
     app.state.settings = settings
     app.state.metrics = Metrics()
     install_problem_handlers(app)
+    install_problem_documentation(app)
     app.include_router(health.router)
     app.include_router(search.router)
     app.include_router(articles.router)
