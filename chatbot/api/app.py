@@ -21,6 +21,7 @@ from chatbot.api.routes import admin, articles, editor, health, search
 from chatbot.api.routes import chat as chat_routes
 from chatbot.api.routes import hotline as hotline_routes
 from chatbot.api.routes import widget as widget_routes
+from chatbot.api.security_headers import SecurityHeadersMiddleware
 from chatbot.api.widget_bundle import build_widget_bundle
 from chatbot.config import Settings, get_settings
 from chatbot.dialogue.compose import Composer
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, *, search_service: SearchServic
                            allow_headers=["Content-Type", "Idempotency-Key",
                                           "X-Access-Token"],
                            expose_headers=["Location", "Retry-After"], max_age=600)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: also on 413/429/CORS answers
 
     @app.middleware("http")
     async def count_requests(request: Request,
