@@ -16,11 +16,13 @@ from chatbot.api.backoffice import install_backoffice, start_backoffice, stop_ba
 from chatbot.api.limits import LimitsMiddleware
 from chatbot.api.metrics import Metrics, ServedIndex
 from chatbot.api.observability import ObservabilityMiddleware
+from chatbot.api.openapi_problems import install_problem_documentation
 from chatbot.api.problems import install_problem_handlers
 from chatbot.api.routes import admin, articles, editor, health, search
 from chatbot.api.routes import chat as chat_routes
 from chatbot.api.routes import hotline as hotline_routes
 from chatbot.api.routes import widget as widget_routes
+from chatbot.api.security_headers import SecurityHeadersMiddleware
 from chatbot.api.widget_bundle import build_widget_bundle
 from chatbot.config import Settings, get_settings
 from chatbot.dialogue.compose import Composer
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None, *, search_service: SearchServic
     app.state.metrics = Metrics()
     app.state.metrics.serve_index_from(lambda: _served_index(app))
     install_problem_handlers(app)
+    install_problem_documentation(app)
     app.include_router(health.router)
     app.include_router(search.router)
     app.include_router(articles.router)
@@ -102,6 +105,8 @@ def create_app(settings: Settings | None = None, *, search_service: SearchServic
                            allow_headers=["Content-Type", "Idempotency-Key",
                                           "X-Access-Token"],
                            expose_headers=["Location", "Retry-After", "X-Request-ID"], max_age=600)
+    # Outside CORS and the limits: their 413/429/preflight answers get the headers too.
+    app.add_middleware(SecurityHeadersMiddleware)
 
     # Outermost of ours: it sees the limits' refusals and every status, 500s included.
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)

@@ -18,6 +18,7 @@ from chatbot.errors import CorpusError
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n?(.*)\Z", re.DOTALL)
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _REQUIRED = ("id", "lang", "title", "department", "updated")
+_TEXT_FIELDS = ("id", "lang", "title", "department", "appointment_service")
 
 
 class _InvalidArticleError(Exception):
@@ -92,6 +93,8 @@ def _parse_file(path: Path, relative: str) -> Article:
         meta = yaml.load(match.group(1), Loader=_FrontMatterLoader)
     except yaml.YAMLError as exc:
         raise _InvalidArticleError(f"front matter is not valid YAML: {_yaml_problem(exc)}") from exc
+    except RecursionError as exc:  # PyYAML's parser recurses once per nesting level
+        raise _InvalidArticleError("front matter is nested too deeply") from exc
     if not isinstance(meta, dict):
         raise _InvalidArticleError("front matter must be a mapping of fields")
     return _build_article(meta, match.group(2).strip(), path, relative)
@@ -101,6 +104,12 @@ def _build_article(meta: dict[str, Any], body: str, path: Path, relative: str) -
     missing = [name for name in _REQUIRED if meta.get(name) in (None, "")]
     if missing:
         raise _InvalidArticleError(f"missing field(s): {', '.join(missing)}")
+    not_text = [name for name in _TEXT_FIELDS
+                if meta.get(name) is not None and not isinstance(meta[name], str | int | float)]
+    if not_text:
+        # A list or mapping here is a mistake, and printing one could take forever
+        # (YAML aliases can nest a billion items in a few lines).
+        raise _InvalidArticleError(f"field(s) must be a text: {', '.join(not_text)}")
     article_id = str(meta["id"])
     lang = str(meta["lang"])
     if lang not in LANGUAGES:

@@ -7,7 +7,7 @@ editor's is 403.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
@@ -68,7 +68,12 @@ def list_tickets(
     return TicketListAgent(total=total, items=[ticket_summary(t, now) for t in found])
 
 
-@router.get("/tickets/{reference}", response_model=TicketAgent, summary="One ticket, in full")
+_UNKNOWN_TICKET: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No ticket with this reference"}}
+
+
+@router.get("/tickets/{reference}", response_model=TicketAgent, summary="One ticket, in full",
+            responses=_UNKNOWN_TICKET)
 def get_ticket(reference: ReferencePath, _agent: CurrentAgent, session: DbSession,
                now: NowDep) -> TicketAgent:
     return ticket_agent(tickets.get_ticket(session, reference=reference), now)
@@ -76,7 +81,8 @@ def get_ticket(reference: ReferencePath, _agent: CurrentAgent, session: DbSessio
 
 @router.post("/tickets/{reference}/status", response_model=TicketAgent,
              summary="Move a ticket along its lifecycle",
-             responses={409: {"description": "The lifecycle does not allow this change"}})
+             responses={**_UNKNOWN_TICKET,
+                        409: {"description": "The lifecycle does not allow this change"}})
 def post_status(reference: ReferencePath, body: TicketStatusUpdate, agent: CurrentAgent,
                 session: DbWriteSession, now: NowDep) -> TicketAgent:
     ticket = tickets.change_status(session, reference=reference, to_status=body.status,
@@ -86,7 +92,7 @@ def post_status(reference: ReferencePath, body: TicketStatusUpdate, agent: Curre
 
 @router.post("/tickets/{reference}/notes", response_model=TicketAgent,
              status_code=status.HTTP_201_CREATED, summary="Add an internal note",
-             responses={409: {"description": "The ticket is closed"}})
+             responses={**_UNKNOWN_TICKET, 409: {"description": "The ticket is closed"}})
 def post_note(reference: ReferencePath, body: TicketTextCreate, agent: CurrentAgent,
               session: DbWriteSession, now: NowDep) -> TicketAgent:
     tickets.add_note(session, reference=reference, text=body.text, actor=agent, now=now)
@@ -96,7 +102,7 @@ def post_note(reference: ReferencePath, body: TicketTextCreate, agent: CurrentAg
 @router.post("/tickets/{reference}/replies", response_model=TicketAgent,
              status_code=status.HTTP_201_CREATED,
              summary="Reply to the citizen (shown on the ticket's status)",
-             responses={409: {"description": "The ticket is closed"}})
+             responses={**_UNKNOWN_TICKET, 409: {"description": "The ticket is closed"}})
 def post_reply(reference: ReferencePath, body: TicketTextCreate, agent: CurrentAgent,
                session: DbWriteSession, now: NowDep) -> TicketAgent:
     tickets.add_reply(session, reference=reference, text=body.text, actor=agent, now=now)

@@ -106,7 +106,8 @@ def post_appointment(body: AppointmentCreate, request: Request, response: Respon
 
 
 @router.get("/{reference}", response_model=AppointmentPublic, summary="An appointment",
-            responses={404: {"description": "Unknown reference or wrong token"}})
+            responses={401: {"description": "No access token given"},
+                       404: {"description": "Unknown reference or wrong token"}})
 def get_appointment(reference: ReferencePath, session: DbSession, calendars: CalendarsDep,
                     token: TokenQuery = None,
                     x_access_token: TokenHeader = None) -> AppointmentPublic:
@@ -118,6 +119,7 @@ def get_appointment(reference: ReferencePath, session: DbSession, calendars: Cal
 @router.get("/{reference}/ics", summary="The appointment as an .ics calendar file",
             response_class=Response,
             responses={200: {"content": {"text/calendar": {}}},
+                       401: {"description": "No access token given"},
                        404: {"description": "Unknown reference or wrong token"}})
 def get_appointment_ics(reference: ReferencePath, request: Request, session: DbSession,
                         calendars: CalendarsDep, now: NowDep, token: TokenQuery = None,
@@ -134,7 +136,8 @@ def get_appointment_ics(reference: ReferencePath, request: Request, session: DbS
 
 @router.delete("/{reference}", response_model=AppointmentPublic,
                summary="Cancel an appointment (frees the slot)",
-               responses={404: {"description": "Unknown reference or wrong token"},
+               responses={401: {"description": "No access token given"},
+                          404: {"description": "Unknown reference or wrong token"},
                           409: {"description": "The appointment has already begun"}})
 def delete_appointment(reference: ReferencePath, session: DbWriteSession,
                        calendars: CalendarsDep, now: NowDep, token: TokenQuery = None,

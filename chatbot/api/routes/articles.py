@@ -18,7 +18,8 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templa
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
 
 
-@router.get("/articles/{article_id}", response_class=HTMLResponse, summary="Article page")
+@router.get("/articles/{article_id}", response_class=HTMLResponse, summary="Article page",
+            responses={404: {"description": "No article with this id"}})
 def article_page(request: Request, article_id: str, service: SearchServiceDep,
                  lang: str = Query(default="de", max_length=8)) -> HTMLResponse:
     index = service.index

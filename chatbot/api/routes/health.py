@@ -45,7 +45,11 @@ async def _database_problem(database: Database) -> str | None:
 
 
 @router.get("/readyz", summary="Model and index are loaded, the database answers",
-            responses={503: {"description": "Not ready: `reason` says why"}})
+            responses={503: {"description": "Not ready: `reason` says why", "content": {
+                "application/json": {"schema": {
+                    "type": "object", "required": ["status", "reason"],
+                    "properties": {"status": {"type": "string"},
+                                   "reason": {"type": "string"}}}}}}})
 async def readyz(response: Response, database: DatabaseDep, service: OptionalSearchDep,
                  problem: StartupProblemDep) -> dict[str, object]:
     database_problem = await _database_problem(database)
