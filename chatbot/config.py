@@ -95,8 +95,13 @@ class Settings(BaseSettings):
 
     public_base_url: str | None = Field(
         default=None,
-        description="Absolute base URL for citation links; defaults to the request's origin",
+        description="Absolute base URL for citation links, status URLs and calendar files; "
+                    "defaults to the request's origin when its Host is trusted",
     )
+    trusted_hosts: tuple[str, ...] = Field(
+        default=("localhost", "127.0.0.1", "::1"),
+        description="Host names whose Host header may name the service in links when "
+                    "CHATBOT_PUBLIC_BASE_URL is unset (JSON list)")
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
 

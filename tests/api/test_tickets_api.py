@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from chatbot.config import Settings
 from chatbot.storage import Database
 from chatbot.storage.models import Ticket
 
@@ -174,3 +175,16 @@ def test_an_optional_name_reaches_the_agent(backoffice_client: TestClient,
     too_long = backoffice_client.post("/api/v1/tickets", json={**BODY, "name": "x" * 201})
     assert too_long.status_code == 422
     assert too_long.json()["detail"][0]["loc"] == ["body", "name"]
+
+
+def test_a_forged_host_header_never_reaches_links(backoffice_client: TestClient,
+                                                  backoffice_settings: Settings) -> None:
+    """Without CHATBOT_PUBLIC_BASE_URL, links follow the Host header only for trusted
+    hosts; a forged one gets the address the connection arrived on."""
+    forged = backoffice_client.post("/api/v1/tickets", json=BODY,
+                                    headers={"Host": "evil.example"})
+    assert forged.json()["status_url"].startswith("http://testserver/api/v1/tickets/")
+    backoffice_settings.trusted_hosts = ("stadt.example",)
+    trusted = backoffice_client.post("/api/v1/tickets", json=BODY,
+                                     headers={"Host": "stadt.example"})
+    assert trusted.json()["status_url"].startswith("http://stadt.example/api/v1/tickets/")

@@ -24,7 +24,7 @@ from chatbot.api.schemas.appointments import (
     ServicePublic,
     SlotListPublic,
 )
-from chatbot.api.urls import absolute_url
+from chatbot.api.urls import absolute_url, public_host
 from chatbot.escalation.appointments import (
     MAX_LISTING_DAYS,
     AppointmentRequest,
@@ -122,12 +122,13 @@ def get_appointment(reference: ReferencePath, session: DbSession, calendars: Cal
                        401: {"description": "No access token given"},
                        404: {"description": "Unknown reference or wrong token"}})
 def get_appointment_ics(reference: ReferencePath, request: Request, session: DbSession,
-                        calendars: CalendarsDep, now: NowDep, token: TokenQuery = None,
+                        settings: SettingsDep, calendars: CalendarsDep, now: NowDep,
+                        token: TokenQuery = None,
                         x_access_token: TokenHeader = None) -> Response:
     appointment = get_appointment_for_citizen(
         session, reference=reference, token=citizen_token(token, x_access_token))
     body = appointment_ics(appointment, calendars.service(appointment.service), now=now,
-                           uid_domain=request.url.hostname or "citizen-chatbot.invalid")
+                           uid_domain=public_host(request, settings))
     return Response(body, media_type="text/calendar; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{appointment.reference}.ics"',
         "Cache-Control": "no-store",
