@@ -99,7 +99,8 @@ def _report_unavailability(engine: Engine) -> None:
         if context.is_pre_ping or not _is_unavailability(context):
             return
         reason = " ".join(str(context.original_exception).split())
-        log.warning("database unavailable (%s): %s", where, reason)
+        # The edges report it (the API as a warning, the CLI as its one error line).
+        log.debug("database unavailable (%s): %s", where, reason)
         # SQLAlchemy still invalidates a broken connection after this is raised.
         raise DatabaseUnavailableError(f"cannot open the database {where}: {reason}")
 

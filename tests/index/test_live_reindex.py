@@ -143,8 +143,10 @@ def test_a_serving_process_switches_versions_under_traffic(
     corpus, index = copy_corpus_and_index(tmp_path, corpus_index_dir)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    # One client sends a search every few milliseconds: not what the rate limits are for.
     env = cli_env(corpus, index, CHATBOT_INDEX_POLL_SECONDS="0.5",
-                  CHATBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'serve.sqlite3'}")
+                  CHATBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+                  CHATBOT_RATE_LIMITS_ENABLED="false")
     log = (tmp_path / "serve.log").open("w")
     server = subprocess.Popen([sys.executable, "-m", "chatbot.cli", "serve", "--port", str(port)],
                               cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
