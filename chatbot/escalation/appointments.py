@@ -32,7 +32,6 @@ from chatbot.escalation.tokens import (
     fingerprint,
     hash_token,
     issue_token,
-    token_matches,
 )
 from chatbot.storage.models import Appointment
 
@@ -211,10 +210,13 @@ def _replay(appointment: Appointment, idempotency_key: str,
 
 def get_appointment_for_citizen(session: Session, *, reference: str,
                                 token: str) -> Appointment:
+    # The token is part of the lookup: an unknown reference and a wrong token take the
+    # same path to the same answer.
     appointment = session.scalars(
-        select(Appointment).where(Appointment.reference == reference)
+        select(Appointment).where(Appointment.reference == reference,
+                                  Appointment.cancel_token_hash == hash_token(token))
     ).one_or_none()
-    if appointment is None or not token_matches(token, appointment.cancel_token_hash):
+    if appointment is None:
         raise NotFoundError("no appointment with this reference and token")
     return appointment
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from chatbot.errors import InvalidInputError, InvalidTransitionError, NotFoundError
 from chatbot.escalation.calendars import Calendars
@@ -77,6 +77,32 @@ def test_the_citizen_sees_the_ticket_only_with_its_token(
         with pytest.raises(NotFoundError):
             get_ticket_for_citizen(session, reference="KR-2026-999999",
                                    token=created.access_token)
+
+
+def test_a_wrong_token_reads_no_more_than_an_unknown_reference(
+        database: Database, calendars: Calendars, clock: FakeClock) -> None:
+    """The token is checked in the lookup itself: an existing reference with a wrong
+    token takes the unknown reference's path (timing must not confirm it exists)."""
+    created = _create(database, calendars, clock)
+
+    def statements(reference: str, token: str) -> list[str]:
+        seen: list[str] = []
+        with database.session() as session:
+            def listener(*args: object) -> None:
+                if str(args[2]).lstrip().upper().startswith("SELECT"):
+                    seen.append(str(args[2]))
+
+            event.listen(session.get_bind(), "before_cursor_execute", listener)
+            try:
+                with pytest.raises(NotFoundError):
+                    get_ticket_for_citizen(session, reference=reference, token=token)
+            finally:
+                event.remove(session.get_bind(), "before_cursor_execute", listener)
+        return seen
+
+    wrong_token = statements(created.ticket.reference, "x" * 43)
+    unknown = statements("KR-2026-999999", "x" * 43)
+    assert len(wrong_token) == len(unknown) == 1
 
 
 def test_a_retry_with_the_same_key_returns_the_first_ticket_and_token(
