@@ -32,7 +32,6 @@ import math
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,6 +47,8 @@ from typing import Any
 
 import httpx
 
+from chatbot.benchmarks.search_latency import QUERIES, free_port
+
 NORMAL = "normal"
 ABUSIVE = "abusive"
 BIG_TICKET = "big_ticket"
@@ -59,18 +60,8 @@ NORMAL_OK = frozenset({200, 201, 409})
 # pool's pre-ping and requests already waiting on the database need a moment.
 OUTAGE_GRACE_SECONDS = 5.0
 
-CHAT_MESSAGES = [
-    "Wie beantrage ich einen Reisepass?",
-    "I lost my ID card, what now?",
-    "Comment inscrire mon adresse après un déménagement ?",
-    "Quanto costa la carta d'identità?",
-    "Jak zarejestrować samochód?",
-    "Köpek vergisi ne kadar?",
-    "Ez çawa dikarim pasaportê bistînim?",
-    "Sperrmüll anmelden",
-    "Wohngeld beantragen welche Unterlagen",
-    "Führerschein umschreiben ausländisch",
-]
+# The latency benchmark's questions: one per language plus phone-style German ones.
+CHAT_MESSAGES = QUERIES
 
 # The bundled calendars plus one service with two counters, open around the clock:
 # free future slots exist whatever the time, and bookings of the same few slots compete.
@@ -325,13 +316,6 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 # --- a temporary PostgreSQL cluster ------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _pg_binary(name: str, bin_dir: str | None) -> str:
