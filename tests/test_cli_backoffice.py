@@ -37,7 +37,7 @@ def test_users_add_prints_the_token_once(db_url: str, database: Database,
         assert authenticate(session, token=token).name == "a.schmidt"
 
     listed = run_cli("users", "list", db_url=db_url, cwd=tmp_path)
-    assert listed.stdout.splitlines() == ["a.schmidt\tagent\tactive"]
+    assert listed.stdout.splitlines() == ["a.schmidt\tagent\tactive\t*\t*"]
     assert token not in listed.stdout
 
 

@@ -161,6 +161,8 @@ def ticket_summary(ticket: Ticket, now: datetime) -> TicketSummaryAgent:
         detected_language=ticket.detected_language, created_at=local(ticket.created_at),
         updated_at=local(ticket.updated_at),
         age_hours=round((now - ticket.created_at).total_seconds() / 3600, 2),
+        assignee=ticket.assignee.name if ticket.assignee is not None else None,
+        assigned_at=local(ticket.assigned_at) if ticket.assigned_at else None,
     )
 
 

@@ -55,7 +55,7 @@ def test_me_names_the_token_owner(backoffice_client: TestClient,
                                   make_user: Callable[..., str]) -> None:
     editor = make_user("e.redakteur", "editor")
     assert backoffice_client.get("/api/v1/agent/me", headers=_bearer(editor)).json() == {
-        "name": "e.redakteur", "role": "editor"}
+        "name": "e.redakteur", "role": "editor", "departments": None, "languages": None}
 
 
 def test_the_queue_with_filters(backoffice_client: TestClient, agent: dict[str, str],
