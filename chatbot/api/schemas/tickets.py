@@ -149,9 +149,17 @@ class TicketEventAgent(BaseModel):
     at: datetime
 
 
+class TextPartAgent(BaseModel):
+    text: str
+    href: str | None = Field(description="A link (http(s) or this service's path) "
+                                         "to show the text as; null: plain text")
+
+
 class TranscriptLinePublic(BaseModel):
     role: str
-    text: str
+    text: str = Field(description="As stored (the chat's replies are Markdown)")
+    parts: list[TextPartAgent] = Field(description="The text to show: Markdown as plain "
+                                                   "text and links")
 
 
 class TicketAgent(TicketSummaryAgent):
