@@ -83,7 +83,9 @@ def test_an_agent_reads_the_transcript_assigns_and_sees_the_saved_state(
         # The transcript: text with links, never raw Markdown or markup.
         transcript = page.locator("#ticket-transcript")
         text = transcript.text_content() or ""
-        assert "**" not in text and "## " not in text and "](" not in text
+        assert "**" not in text
+        assert "## " not in text
+        assert "](" not in text
         assert "• 70 Euro ab 24 Jahren" in text
         link = transcript.locator(f'a[href="{ARTICLE}"]')
         assert link.text_content() == "Reisepass beantragen"
@@ -92,7 +94,8 @@ def test_an_agent_reads_the_transcript_assigns_and_sees_the_saved_state(
         assert transcript.locator('a[href^="javascript"]').count() == 0
         # The city's number readable, the citizen's own masked.
         assert "02151 86-0" in text
-        assert "0171" not in text and "[phone]" in text
+        assert "0171" not in text
+        assert "[phone]" in text
 
         # The status selector shows what was saved, also after a reload.
         status = page.locator("#status-form select")
@@ -129,6 +132,7 @@ def test_an_agent_reads_the_transcript_assigns_and_sees_the_saved_state(
         page.click("#queue-filters button")
         sync_api.expect(page.locator("#queue-total")).to_have_text("1 Ticket(s)")
         row = page.text_content("#queue tbody tr") or ""
-        assert "a.schmidt" in row and "in Bearbeitung" in row
+        assert "a.schmidt" in row
+        assert "in Bearbeitung" in row
         browser.close()
     assert errors == []

@@ -11,7 +11,8 @@ Create Date: 2026-11-30
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from alembic import op
@@ -29,18 +30,33 @@ def _kinds(kinds: tuple[str, ...]) -> str:
     return f"kind IN ({', '.join(repr(k) for k in kinds)})"
 
 
+@contextmanager
+def _tickets_rebuilt() -> Iterator[None]:
+    """Batch mode rebuilds `tickets` on SQLite (it cannot add or drop a foreign key in
+    place): it drops the old table, and with foreign keys on, that deletes every
+    ticket's history (ON DELETE CASCADE). The events are kept aside meanwhile."""
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        op.execute("CREATE TEMPORARY TABLE events_0006 AS SELECT * FROM ticket_events")
+    yield
+    if sqlite:
+        op.execute("INSERT INTO ticket_events SELECT * FROM events_0006 "
+                   "WHERE id NOT IN (SELECT id FROM ticket_events)")
+        op.execute("DROP TABLE events_0006")
+
+
 def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("departments", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("languages", sa.JSON(), nullable=True))
-    # Batch mode: SQLite cannot add a foreign key or change a CHECK constraint in place,
-    # so the tables are rebuilt there; PostgreSQL gets plain ALTER TABLE statements.
-    with op.batch_alter_table("tickets") as batch:
+    with _tickets_rebuilt(), op.batch_alter_table("tickets") as batch:
         batch.add_column(sa.Column("assignee_user_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=True))
         batch.create_foreign_key(op.f("fk_tickets_assignee_user_id_users"), "users",
                                  ["assignee_user_id"], ["id"], ondelete="SET NULL")
         batch.create_index(op.f("ix_tickets_assignee_user_id"), ["assignee_user_id"])
+    # SQLite cannot change a CHECK constraint in place either (nothing refers to this
+    # table, so its rebuild loses nothing).
     with op.batch_alter_table("ticket_events") as batch:
         batch.drop_constraint(op.f("ck_ticket_events_kind"), type_="check")
         batch.create_check_constraint(op.f("ck_ticket_events_kind"), _kinds(NEW_EVENT_KINDS))
@@ -51,7 +67,7 @@ def downgrade() -> None:
     with op.batch_alter_table("ticket_events") as batch:
         batch.drop_constraint(op.f("ck_ticket_events_kind"), type_="check")
         batch.create_check_constraint(op.f("ck_ticket_events_kind"), _kinds(OLD_EVENT_KINDS))
-    with op.batch_alter_table("tickets") as batch:
+    with _tickets_rebuilt(), op.batch_alter_table("tickets") as batch:
         batch.drop_index(op.f("ix_tickets_assignee_user_id"))
         batch.drop_constraint(op.f("fk_tickets_assignee_user_id_users"), type_="foreignkey")
         batch.drop_column("assigned_at")
