@@ -85,7 +85,7 @@ def test_an_agent_reads_the_transcript_assigns_and_sees_the_saved_state(
         text = transcript.text_content() or ""
         assert "**" not in text
         assert "## " not in text
-        assert "](" not in text
+        assert "[Reisepass beantragen](" not in text
         assert "• 70 Euro ab 24 Jahren" in text
         link = transcript.locator(f'a[href="{ARTICLE}"]')
         assert link.text_content() == "Reisepass beantragen"
