@@ -320,18 +320,31 @@ def db_upgrade() -> None:
 def users_add(
     name: Annotated[str, typer.Argument(help="Login name, e.g. a.schmidt")],
     role: Annotated[str | None, typer.Option(help="agent or editor")] = None,
+    departments: Annotated[str | None, typer.Option(
+        help="An agent's departments, comma-separated (default: all)")] = None,
+    languages: Annotated[str | None, typer.Option(
+        help="An agent's languages, comma-separated, e.g. de,tr (default: all)")] = None,
 ) -> None:
     """Create a user and print its bearer token (shown only this once)."""
+    from chatbot.escalation.calendars import load_calendars
     from chatbot.escalation.clock import utc_now
     from chatbot.escalation.users import add_user
+    from chatbot.language import SUPPORTED_LANGUAGES
 
     if role is None:
         fail("--role is required: agent or editor")
         return
-    database = _database(_settings())
+    settings = _settings()
+    known_departments = (load_calendars(settings.calendars_file).departments
+                         if departments is not None else None)
+    database = _database(settings)
     try:
         with database.write_session() as session:
-            user, token = add_user(session, name=name, role=role, now=utc_now())
+            user, token = add_user(
+                session, name=name, role=role, now=utc_now(),
+                departments=departments.split(",") if departments is not None else None,
+                languages=languages.split(",") if languages is not None else None,
+                known_departments=known_departments, known_languages=SUPPORTED_LANGUAGES)
     finally:
         database.dispose()
     # The token alone on stdout, so `TOKEN=$(chatbot users add ...)` works.
@@ -351,7 +364,10 @@ def users_list() -> None:
         with database.session() as session:
             for user in list_users(session):
                 state = f"revoked {user.revoked_at:%Y-%m-%d}" if user.revoked_at else "active"
-                typer.echo(f"{user.name}\t{user.role}\t{state}")
+                serves = (f"\t{','.join(user.departments or ['*'])}"
+                          f"\t{','.join(user.languages or ['*'])}"
+                          if user.role == "agent" else "")
+                typer.echo(f"{user.name}\t{user.role}\t{state}{serves}")
     finally:
         database.dispose()
 

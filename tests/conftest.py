@@ -316,9 +316,9 @@ def make_user(database, clock: FakeClock) -> Callable[..., str]:  # type: ignore
     """Create an agent or editor and return its bearer token."""
     from chatbot.escalation.users import add_user
 
-    def make(name: str = "a.schmidt", role: str = "agent") -> str:
+    def make(name: str = "a.schmidt", role: str = "agent", **serves: list[str]) -> str:
         with database.write_session() as session:
-            return add_user(session, name=name, role=role, now=clock())[1]
+            return add_user(session, name=name, role=role, now=clock(), **serves)[1]
 
     return make
 

@@ -37,7 +37,7 @@ def test_users_add_prints_the_token_once(db_url: str, database: Database,
         assert authenticate(session, token=token).name == "a.schmidt"
 
     listed = run_cli("users", "list", db_url=db_url, cwd=tmp_path)
-    assert listed.stdout.splitlines() == ["a.schmidt\tagent\tactive"]
+    assert listed.stdout.splitlines() == ["a.schmidt\tagent\tactive\t*\t*"]
     assert token not in listed.stdout
 
 
@@ -47,6 +47,14 @@ def test_users_add_prints_the_token_once(db_url: str, database: Database,
     (["users", "add", "b c", "--role", "agent"], "error: a user name is 1-64 letters"),
     (["users", "revoke", "nobody"], "error: no user named 'nobody'"),
     (["purge", "--older-than", "0"], "error: --older-than must be at least 1 day"),
+    (["users", "add", "b", "--role", "agent", "--departments", "kfz"],
+     "error: unknown department 'kfz'; known: allgemein, auslaenderbehoerde"),
+    (["users", "add", "b", "--role", "agent", "--languages", "de,ar"],
+     "error: unknown language 'ar'; known: de, en, fr, it, ku, pl, tr"),
+    (["users", "add", "b", "--role", "agent", "--languages", " , "],
+     "error: name at least one of the languages"),
+    (["users", "add", "b", "--role", "editor", "--departments", "wohngeld"],
+     "error: only agents serve departments and languages"),
 ])
 def test_mistakes_are_one_line_and_exit_2(db_url: str, tmp_path: Path, args: list[str],
                                           error: str) -> None:
@@ -54,6 +62,21 @@ def test_mistakes_are_one_line_and_exit_2(db_url: str, tmp_path: Path, args: lis
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith(error)
+
+
+def test_an_agent_serves_departments_and_languages(db_url: str, database: Database,
+                                                  tmp_path: Path) -> None:
+    result = run_cli("users", "add", "t.yilmaz", "--role", "agent", "--departments",
+                     "zulassungsstelle,fuehrerscheinstelle", "--languages", "tr, ku,tr",
+                     db_url=db_url, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    with database.session() as session:
+        actor = authenticate(session, token=result.stdout.strip())
+    assert actor.departments == ("zulassungsstelle", "fuehrerscheinstelle")
+    assert actor.languages == ("tr", "ku")
+    listed = run_cli("users", "list", db_url=db_url, cwd=tmp_path)
+    assert listed.stdout.splitlines() == [
+        "t.yilmaz\tagent\tactive\tzulassungsstelle,fuehrerscheinstelle\ttr,ku"]
 
 
 def test_a_duplicate_user_and_revocation(db_url: str, database: Database,

@@ -24,6 +24,7 @@ from chatbot.api.schemas.search import LanguagePublic, SearchHitPublic, SearchPu
 from chatbot.api.schemas.tickets import (
     ReplyPublic,
     StatusChangePublic,
+    TextPartAgent,
     TicketAgent,
     TicketContactPublic,
     TicketCreated,
@@ -32,6 +33,7 @@ from chatbot.api.schemas.tickets import (
     TicketSummaryAgent,
     TranscriptLinePublic,
 )
+from chatbot.api.transcript_text import text_parts
 from chatbot.dialogue.hotline import HotlineStatus
 from chatbot.dialogue.reply import Action, AppointmentAction, HotlineAction, Source, TicketAction
 from chatbot.dialogue.service import ChatReply
@@ -161,6 +163,8 @@ def ticket_summary(ticket: Ticket, now: datetime) -> TicketSummaryAgent:
         detected_language=ticket.detected_language, created_at=local(ticket.created_at),
         updated_at=local(ticket.updated_at),
         age_hours=round((now - ticket.created_at).total_seconds() / 3600, 2),
+        assignee=ticket.assignee.name if ticket.assignee is not None else None,
+        assigned_at=local(ticket.assigned_at) if ticket.assigned_at else None,
     )
 
 
@@ -172,8 +176,7 @@ def ticket_agent(ticket: Ticket, now: datetime) -> TicketAgent:
         contact=TicketContactPublic(email=ticket.contact_email, phone=ticket.contact_phone,
                                     name=ticket.contact_name),
         conversation_id=ticket.conversation_id,
-        transcript=[TranscriptLinePublic(role=str(line.get("role", "")),
-                                         text=str(line.get("text", "")))
+        transcript=[_transcript_line(line)
                     for line in ticket.transcript] if ticket.transcript is not None else None,
         closed_at=local(ticket.closed_at) if ticket.closed_at else None,
         events=[TicketEventAgent(kind=e.kind, from_status=e.from_status,
@@ -181,6 +184,13 @@ def ticket_agent(ticket: Ticket, now: datetime) -> TicketAgent:
                                  at=local(e.created_at))
                 for e in ticket.events],
     )
+
+
+def _transcript_line(line: dict[str, Any]) -> TranscriptLinePublic:
+    text = str(line.get("text", ""))
+    return TranscriptLinePublic(
+        role=str(line.get("role", "")), text=text,
+        parts=[TextPartAgent(text=part.text, href=part.href) for part in text_parts(text)])
 
 
 # --- appointments ---------------------------------------------------------------------

@@ -7,6 +7,12 @@ replaced by placeholders. Only the contact fields the citizen filled in for the 
 stay readable. The patterns deliberately err towards masking: a masked house number
 costs less than a leaked IBAN.
 
+The city's own contact details are not personal data: a `keep` set (see
+`city_contacts`) names the phone numbers and e-mail addresses that stay readable, such
+as the hotline number from the settings or a number the service itself wrote in the
+chat. They are compared by their digits (or lower-cased address), one set lookup per
+match, so keeping them costs nothing in running time.
+
 Every pattern runs in linear time (an 800 KB hostile transcript takes well under a
 second), so callers mask before they open a transaction, never inside one.
 """
@@ -74,23 +80,55 @@ _RULES: tuple[_Rule, ...] = (
 )
 
 
-def _replacer(rule: _Rule) -> Callable[[re.Match[str]], str]:
+# The rules whose matches can be the city's own contact details.
+_CONTACT_PLACEHOLDERS = frozenset({EMAIL_PLACEHOLDER, PHONE_PLACEHOLDER})
+
+
+def contact_key(text: str) -> str:
+    """What identifies a phone number or e-mail address however it is written:
+    "02151 86-0" and "02151/860" are the same number."""
+    if "@" in text:
+        return text.lower()
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def city_contacts(*texts: str) -> frozenset[str]:
+    """The keys of every phone number and e-mail address in `texts` (the service's own
+    words, the hotline setting): a `keep` set for `mask_text`."""
+    keys: set[str] = set()
+    for text in texts:
+        for rule in _RULES:
+            if rule.placeholder in _CONTACT_PLACEHOLDERS:
+                keys.update(contact_key(m.group(0)) for m in rule.pattern.finditer(text)
+                            if rule.accept(m.group(0)))
+    keys.discard("")
+    return frozenset(keys)
+
+
+def _replacer(rule: _Rule, keep: Collection[str]) -> Callable[[re.Match[str]], str]:
+    kept = keep if rule.placeholder in _CONTACT_PLACEHOLDERS else ()
+
     def replace(match: re.Match[str]) -> str:
-        return rule.placeholder if rule.accept(match.group(0)) else match.group(0)
+        found = match.group(0)
+        if not rule.accept(found) or (kept and contact_key(found) in kept):
+            return found
+        return rule.placeholder
 
     return replace
 
 
-def mask_text(text: str) -> str:
+def mask_text(text: str, *, keep: Collection[str] = ()) -> str:
+    """`text` with personal identifiers replaced; phone numbers and addresses whose
+    `contact_key` is in `keep` (the city's own) stay."""
     for rule in _RULES:
-        text = rule.pattern.sub(_replacer(rule), text)
+        text = rule.pattern.sub(_replacer(rule, keep), text)
     return text
 
 
-def mask_transcript(lines: Iterable[dict[str, Any]], *, roles: Collection[str] | None = None
-                    ) -> list[dict[str, Any]]:
+def mask_transcript(lines: Iterable[dict[str, Any]], *, roles: Collection[str] | None = None,
+                    keep: Collection[str] = ()) -> list[dict[str, Any]]:
     """A copy of the transcript with the `text` of every line (or of the lines whose
-    `role` is in `roles`) masked."""
-    return [{**line, "text": mask_text(str(line.get("text", "")))}
+    `role` is in `roles`) masked, but for the contacts in `keep`."""
+    return [{**line, "text": mask_text(str(line.get("text", "")), keep=keep)}
             if roles is None or line.get("role") in roles else dict(line)
             for line in lines]

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
@@ -20,7 +20,12 @@ from chatbot.errors import (
     NotFoundError,
 )
 from chatbot.escalation.conversations import get_conversation
-from chatbot.escalation.masking import CITIZEN_ROLES, mask_text, mask_transcript
+from chatbot.escalation.masking import (
+    CITIZEN_ROLES,
+    city_contacts,
+    mask_text,
+    mask_transcript,
+)
 from chatbot.escalation.references import next_reference
 from chatbot.escalation.tokens import (
     derive_token,
@@ -28,10 +33,11 @@ from chatbot.escalation.tokens import (
     hash_token,
     issue_token,
 )
-from chatbot.escalation.users import Actor
-from chatbot.storage.models import TICKET_STATUSES, Ticket, TicketEvent
+from chatbot.escalation.users import Actor, get_agent
+from chatbot.storage.models import TICKET_STATUSES, Conversation, Ticket, TicketEvent
 
 DEFAULT_DEPARTMENT = "allgemein"
+MAX_SUBJECT_CHARS = 200  # the topic column
 CITIZEN_ACTOR = "citizen"
 REFERENCE_SCOPE = "ticket"
 
@@ -77,16 +83,22 @@ class CreatedTicket:
 def create_ticket(session: Session, *, request: TicketRequest, departments: Collection[str],
                   idempotency_key: str | None, now: datetime,
                   reference_prefix: str = "KR", per_contact_per_hour: int = 0,
-                  max_transcript_chars: int | None = None) -> CreatedTicket:
+                  max_transcript_chars: int | None = None,
+                  hotline_phone: str | None = None) -> CreatedTicket:
     """`per_contact_per_hour` caps new tickets per e-mail address or phone number
-    (0: no cap); `max_transcript_chars` bounds a transcript the client sends."""
+    (0: no cap); `max_transcript_chars` bounds a transcript the client sends;
+    `hotline_phone` is the city's number, never masked.
+
+    A chat ticket is triaged from the stored conversation (`_chat_triage`): the
+    department of the topic the chat was confident about, else `allgemein`; the
+    subject is the topic the client names (the article's title) or the question that
+    escalated."""
     if not request.consent:
         raise InvalidInputError("consent", "consent to store the data is required")
     if not (request.contact_email or request.contact_phone):
         raise InvalidInputError("contact", "give an e-mail address or a phone number")
-    department = request.department or DEFAULT_DEPARTMENT
-    if request.department is not None and department not in departments:
-        raise InvalidInputError("department", f"unknown department {department!r}")
+    if request.department is not None and request.department not in departments:
+        raise InvalidInputError("department", f"unknown department {request.department!r}")
 
     request_fp = fingerprint(asdict(request))
     key_hash = hash_token(idempotency_key) if idempotency_key is not None else None
@@ -103,10 +115,11 @@ def create_ticket(session: Session, *, request: TicketRequest, departments: Coll
     if per_contact_per_hour:
         _check_contact_cap(session, request, per_contact_per_hour, now)
     source = _transcript_source(session, request)
+    department = _department(request, source, departments)
     # 2. Masking with no transaction open: on SQLite a writing session's transaction holds
     # the database's write lock, on PostgreSQL the reference counter's row lock.
     session.commit()
-    content = _masked_content(request, source)
+    content = _masked_content(request, source, hotline_phone)
 
     # 3. The write, and nothing slow inside it.
     token, salt = issue_token(idempotency_key=idempotency_key, request_fingerprint=request_fp)
@@ -170,11 +183,34 @@ def _commit_or_confirm(session: Session, token_hash: str) -> None:
 
 
 @dataclass(frozen=True)
+class _ChatTriage:
+    """What the stored chat says about where its ticket belongs."""
+
+    department: str | None
+    """The department of the last reply's topic, only when the chat was confident of
+    it (a "may help" article or a request for a person after an unrelated question
+    says nothing about the department)."""
+    question: str | None
+    """The citizen's last message (stored masked): the question that escalated."""
+
+
+def _chat_triage(conversation: Conversation) -> _ChatTriage:
+    last_reply = next((m for m in reversed(conversation.messages) if m.role == "assistant"),
+                      None)
+    question = next((m.text for m in reversed(conversation.messages) if m.role == "citizen"),
+                    None)
+    confident = last_reply is not None and bool(last_reply.topic_confident)
+    return _ChatTriage(department=last_reply.department if last_reply and confident else None,
+                       question=question)
+
+
+@dataclass(frozen=True)
 class _TranscriptSource:
     lines: list[dict[str, Any]] | None
     from_conversation: bool  # the stored chat, not the client's copy
     conversation_id: str | None
     detected_language: str | None
+    triage: _ChatTriage | None = None
 
 
 def _transcript_source(session: Session, request: TicketRequest) -> _TranscriptSource:
@@ -187,11 +223,23 @@ def _transcript_source(session: Session, request: TicketRequest) -> _TranscriptS
         return _TranscriptSource(
             [{"role": m.role, "text": m.text, "at": m.created_at.isoformat()}
              for m in conversation.messages], True, request.conversation_id,
-            conversation.language or request.detected_language)
+            conversation.language or request.detected_language,
+            _chat_triage(conversation))
     if lines is None:
         raise InvalidInputError("conversation_id", "no conversation with this id")
     # Only the client's copy of the chat exists.
     return _TranscriptSource(lines, False, None, request.detected_language)
+
+
+def _department(request: TicketRequest, source: _TranscriptSource,
+                departments: Collection[str]) -> str:
+    """A stored chat decides: its confident topic's department, else `allgemein`, so
+    that a stale or forged department from the client does not misroute it. Without
+    one, the department the client chose (a form's), else `allgemein`."""
+    if source.triage is not None:
+        found = source.triage.department
+        return found if found is not None and found in departments else DEFAULT_DEPARTMENT
+    return request.department or DEFAULT_DEPARTMENT
 
 
 @dataclass(frozen=True)
@@ -201,17 +249,40 @@ class _MaskedContent:
     transcript: list[dict[str, Any]] | None
 
 
-def _masked_content(request: TicketRequest, source: _TranscriptSource) -> _MaskedContent:
-    """What the ticket stores outside its contact fields, with personal identifiers
-    masked. The stored chat's assistant lines are the service's own words (the hotline's
-    number stays readable); a client's copy may put anything in any role."""
+def _masked_content(request: TicketRequest, source: _TranscriptSource,
+                    hotline_phone: str | None) -> _MaskedContent:
+    """What the ticket stores outside its contact fields, with the citizen's personal
+    identifiers masked and the city's own contacts readable.
+
+    The stored chat's assistant lines are the service's own words, composed from the
+    articles and settings; they never quote what the citizen typed, so they are not
+    masked at all, and every number or address in them is the city's: a citizen who
+    repeats one ("I called 02151 86-0") keeps it readable too. A client's copy of the
+    chat may put anything in any role, so every line of it is masked, keeping only the
+    hotline's number."""
+    own_words = [str(line.get("text", "")) for line in source.lines or ()
+                 if source.from_conversation and line.get("role") not in CITIZEN_ROLES]
+    keep = city_contacts(*([hotline_phone] if hotline_phone else []), *own_words)
     transcript = None
     if source.lines is not None:
         roles = CITIZEN_ROLES if source.from_conversation else None
-        transcript = mask_transcript(source.lines, roles=roles)
-    return _MaskedContent(message=mask_text(request.message),
-                          topic=mask_text(request.topic) if request.topic else request.topic,
-                          transcript=transcript)
+        transcript = mask_transcript(source.lines, roles=roles, keep=keep)
+    message = mask_text(request.message, keep=keep)
+    question = source.triage.question if source.triage else None
+    # Stored chat messages are masked already; the topic a client sends is not.
+    subject = (mask_text(request.topic, keep=keep) if request.topic
+               else question or message)
+    return _MaskedContent(message=message, topic=_subject(subject), transcript=transcript)
+
+
+def _subject(text: str) -> str:
+    """One line of at most MAX_SUBJECT_CHARS, cut at a word where possible."""
+    line = " ".join(text.split())
+    if len(line) <= MAX_SUBJECT_CHARS:
+        return line
+    cut = line[:MAX_SUBJECT_CHARS - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > MAX_SUBJECT_CHARS // 2 else cut) + "…"
 
 
 def _by_idempotency_key(session: Session, key_hash: str) -> Ticket | None:
@@ -253,12 +324,30 @@ def get_ticket(session: Session, *, reference: str, for_update: bool = False) ->
     return ticket
 
 
+def handled_by(actor: Actor) -> ColumnElement[bool]:
+    """The tickets an agent can handle: assigned to them, or nobody's yet and in a
+    department (or `allgemein`, which every agent triages) and a language they serve.
+    Tickets a colleague took are theirs; "all" shows them."""
+    conditions: list[ColumnElement[bool]] = [Ticket.assignee_user_id.is_(None)]
+    if actor.departments is not None:
+        conditions.append(Ticket.department.in_({*actor.departments, DEFAULT_DEPARTMENT}))
+    if actor.languages is not None:
+        conditions.append(Ticket.preferred_language.in_(actor.languages))
+    if actor.user_id is None:
+        return and_(*conditions)
+    return or_(Ticket.assignee_user_id == actor.user_id, and_(*conditions))
+
+
 def list_tickets(session: Session, *, now: datetime, statuses: Sequence[str] | None = None,
                  department: str | None = None, language: str | None = None,
                  min_age: timedelta | None = None, max_age: timedelta | None = None,
+                 for_agent: Actor | None = None,
                  limit: int = 50, offset: int = 0) -> tuple[list[Ticket], int]:
-    """The queue, oldest first, and how many tickets match in total."""
+    """The queue, oldest first, and how many tickets match in total; with `for_agent`,
+    only what that agent can handle (`handled_by`)."""
     conditions: list[ColumnElement[bool]] = []
+    if for_agent is not None:
+        conditions.append(handled_by(for_agent))
     if statuses:
         unknown = set(statuses) - set(TICKET_STATUSES)
         if unknown:
@@ -296,6 +385,28 @@ def change_status(session: Session, *, reference: str, to_status: str, actor: Ac
     ticket.closed_at = now if to_status == "closed" else None
     ticket.events.append(TicketEvent(kind="status", from_status=from_status, to_status=to_status,
                                      body=comment, actor_name=actor.name,
+                                     actor_user_id=actor.user_id, created_at=now))
+    session.commit()
+    return ticket
+
+
+def assign(session: Session, *, reference: str, assignee: str | None, actor: Actor,
+           now: datetime) -> Ticket:
+    """Give the ticket to an active agent (None: back to the queue), recorded in its
+    history. Assigning it to whom it already belongs changes nothing."""
+    user = get_agent(session, name=assignee) if assignee is not None else None
+    ticket = get_ticket(session, reference=reference, for_update=True)
+    if ticket.status == "closed":
+        raise InvalidTransitionError(f"{reference} is closed; closed tickets are read-only")
+    new_id = user.id if user is not None else None
+    if ticket.assignee_user_id == new_id:
+        session.commit()
+        return ticket
+    ticket.assignee_user_id = new_id
+    ticket.assignee = user
+    ticket.assigned_at = now if user is not None else None
+    ticket.updated_at = now
+    ticket.events.append(TicketEvent(kind="assigned", body=assignee, actor_name=actor.name,
                                      actor_user_id=actor.user_id, created_at=now))
     session.commit()
     return ticket

@@ -36,7 +36,7 @@ NAMING_CONVENTION = {
 }
 
 TICKET_STATUSES = ("open", "in_progress", "waiting_for_citizen", "resolved", "closed")
-TICKET_EVENT_KINDS = ("created", "status", "note", "reply")
+TICKET_EVENT_KINDS = ("created", "status", "note", "reply", "assigned")
 USER_ROLES = ("agent", "editor")
 MESSAGE_ROLES = ("citizen", "assistant")
 # The chat's reply types (chatbot.dialogue.policy.ReplyType), stored with each reply.
@@ -78,6 +78,9 @@ class User(Base):
     token_hash: Mapped[str] = mapped_column(String(HASH_CHARS), unique=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    # What an agent serves, for the default queue (migration 0006); NULL: everything.
+    departments: Mapped[list[str] | None] = mapped_column(JSON)
+    languages: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class Conversation(Base):
@@ -163,7 +166,13 @@ class Ticket(Base):
     created_at: Mapped[datetime] = mapped_column(index=True)
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The agent working on it (migration 0006); NULL: not assigned yet.
+    assignee_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    assigned_at: Mapped[datetime | None]
 
+    # selectin, not joined: PostgreSQL refuses FOR UPDATE beside an outer join.
+    assignee: Mapped[User | None] = relationship(lazy="selectin")
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", order_by="TicketEvent.id",
         cascade="all, delete-orphan", passive_deletes=True,

@@ -22,6 +22,8 @@ AGENT_ROUTES = [
     ("POST", "/api/v1/agent/tickets/KR-2026-000001/status", {"status": "in_progress"}),
     ("POST", "/api/v1/agent/tickets/KR-2026-000001/notes", {"text": "x"}),
     ("POST", "/api/v1/agent/tickets/KR-2026-000001/replies", {"text": "x"}),
+    ("POST", "/api/v1/agent/tickets/KR-2026-000001/assignment", {"assignee": None}),
+    ("GET", "/api/v1/agent/agents", None),
     ("GET", "/api/v1/agent/appointments", None),
 ]
 
@@ -55,7 +57,7 @@ def test_me_names_the_token_owner(backoffice_client: TestClient,
                                   make_user: Callable[..., str]) -> None:
     editor = make_user("e.redakteur", "editor")
     assert backoffice_client.get("/api/v1/agent/me", headers=_bearer(editor)).json() == {
-        "name": "e.redakteur", "role": "editor"}
+        "name": "e.redakteur", "role": "editor", "departments": None, "languages": None}
 
 
 def test_the_queue_with_filters(backoffice_client: TestClient, agent: dict[str, str],
@@ -95,7 +97,8 @@ def test_working_a_ticket(backoffice_client: TestClient, agent: dict[str, str],
     full = backoffice_client.get(url, headers=agent).json()
     assert full["message"] == TICKET["message"]
     assert full["contact"] == {"email": None, "phone": "0221 123456", "name": None}
-    assert full["transcript"] == [{"role": "citizen", "text": "Meine IBAN ist [iban]"}]
+    assert full["transcript"] == [{"role": "citizen", "text": "Meine IBAN ist [iban]",
+                                   "parts": [{"text": "Meine IBAN ist [iban]", "href": None}]}]
 
     clock.advance(minutes=5)
     moved = backoffice_client.post(f"{url}/status", headers=agent,

@@ -7,7 +7,7 @@ editor's is 403.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
 
@@ -26,6 +26,7 @@ from chatbot.api.schemas.agents import AgentPublic
 from chatbot.api.schemas.appointments import AppointmentAgent
 from chatbot.api.schemas.tickets import (
     TicketAgent,
+    TicketAssignmentUpdate,
     TicketListAgent,
     TicketStatus,
     TicketStatusUpdate,
@@ -34,6 +35,7 @@ from chatbot.api.schemas.tickets import (
 from chatbot.escalation import tickets
 from chatbot.escalation.appointments import appointments_on
 from chatbot.escalation.clock import CITY_TIMEZONE
+from chatbot.escalation.users import Actor, list_users
 
 router = APIRouter(
     prefix="/api/v1/agent", tags=["agents"],
@@ -44,14 +46,32 @@ router = APIRouter(
 MAX_AGE_HOURS = 24 * 3650
 
 
+def _agent_public(actor: Actor) -> AgentPublic:
+    return AgentPublic(name=actor.name, role=actor.role,
+                       departments=list(actor.departments) if actor.departments else None,
+                       languages=list(actor.languages) if actor.languages else None)
+
+
 @router.get("/me", response_model=AgentPublic, summary="Who the token belongs to")
 def me(actor: CurrentUser) -> AgentPublic:
-    return AgentPublic(name=actor.name, role=actor.role)
+    return _agent_public(actor)
+
+
+@router.get("/agents", response_model=list[AgentPublic],
+            summary="The active agents, to assign tickets to")
+def list_agents(_agent: CurrentAgent, session: DbSession) -> list[AgentPublic]:
+    return [AgentPublic(name=u.name, role=u.role, departments=u.departments,
+                        languages=u.languages)
+            for u in list_users(session) if u.role == "agent" and u.revoked_at is None]
 
 
 @router.get("/tickets", response_model=TicketListAgent, summary="The ticket queue, oldest first")
 def list_tickets(
-    _agent: CurrentAgent, session: DbSession, now: NowDep,
+    agent: CurrentAgent, session: DbSession, now: NowDep,
+    view: Annotated[Literal["mine", "all"], Query(
+        description="mine: what this agent can handle (assigned to them, or unassigned "
+                    "in a department they serve or `allgemein` and a language they "
+                    "serve); all: every ticket")] = "mine",
     status_: Annotated[list[TicketStatus] | None, Query(alias="status")] = None,
     department: Annotated[StorableText | None, Query(max_length=64)] = None,
     language: Annotated[StorableText | None, Query(max_length=8)] = None,
@@ -62,6 +82,7 @@ def list_tickets(
 ) -> TicketListAgent:
     found, total = tickets.list_tickets(
         session, now=now, statuses=status_, department=department, language=language,
+        for_agent=agent if view == "mine" else None,
         min_age=timedelta(hours=min_age_hours) if min_age_hours is not None else None,
         max_age=timedelta(hours=max_age_hours) if max_age_hours is not None else None,
         limit=limit, offset=offset)
@@ -87,6 +108,18 @@ def post_status(reference: ReferencePath, body: TicketStatusUpdate, agent: Curre
                 session: DbWriteSession, now: NowDep) -> TicketAgent:
     ticket = tickets.change_status(session, reference=reference, to_status=body.status,
                                    actor=agent, now=now, comment=body.comment)
+    return ticket_agent(ticket, now)
+
+
+@router.post("/tickets/{reference}/assignment", response_model=TicketAgent,
+             summary="Assign a ticket to an agent (or back to the queue)",
+             responses={**_UNKNOWN_TICKET,
+                        409: {"description": "The ticket is closed"},
+                        422: {"description": "No active agent with this name"}})
+def post_assignment(reference: ReferencePath, body: TicketAssignmentUpdate,
+                    agent: CurrentAgent, session: DbWriteSession, now: NowDep) -> TicketAgent:
+    ticket = tickets.assign(session, reference=reference, assignee=body.assignee, actor=agent,
+                            now=now)
     return ticket_agent(ticket, now)
 
 

@@ -65,7 +65,8 @@ def post_ticket(body: TicketCreate, request: Request, response: Response,
                             idempotency_key=idempotency_key, now=now,
                             reference_prefix=settings.ticket_reference_prefix,
                             per_contact_per_hour=settings.tickets_per_contact_per_hour,
-                            max_transcript_chars=settings.max_transcript_chars)
+                            max_transcript_chars=settings.max_transcript_chars,
+                            hotline_phone=settings.hotline_phone)
     if created.replayed:
         response.status_code = status.HTTP_200_OK
     return ticket_created(created, absolute_url(

@@ -123,12 +123,15 @@ class TicketSummaryAgent(BaseModel):
     reference: str
     status: TicketStatus
     department: str
-    topic: str | None
+    topic: str | None = Field(description="The subject: the chat's article title or the "
+                                          "question that escalated")
     preferred_language: str
     detected_language: str | None
     created_at: datetime
     updated_at: datetime
     age_hours: float
+    assignee: str | None = Field(description="The agent working on it; null: nobody yet")
+    assigned_at: datetime | None
 
 
 class TicketListAgent(BaseModel):
@@ -137,17 +140,26 @@ class TicketListAgent(BaseModel):
 
 
 class TicketEventAgent(BaseModel):
-    kind: Literal["created", "status", "note", "reply"]
+    kind: Literal["created", "status", "note", "reply", "assigned"]
     from_status: str | None
     to_status: str | None
-    body: str | None
+    body: str | None = Field(description="A note's or reply's text, a status change's "
+                                         "comment, an assignment's assignee (null: none)")
     actor: str
     at: datetime
 
 
+class TextPartAgent(BaseModel):
+    text: str
+    href: str | None = Field(description="A link (http(s) or this service's path) "
+                                         "to show the text as; null: plain text")
+
+
 class TranscriptLinePublic(BaseModel):
     role: str
-    text: str
+    text: str = Field(description="As stored (the chat's replies are Markdown)")
+    parts: list[TextPartAgent] = Field(description="The text to show: Markdown as plain "
+                                                   "text and links")
 
 
 class TicketAgent(TicketSummaryAgent):
@@ -168,3 +180,8 @@ class TicketTextCreate(RequestBody):
     text: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
 
     _text = field_validator("text")(not_blank)
+
+
+class TicketAssignmentUpdate(RequestBody):
+    assignee: str | None = Field(max_length=64, description="An active agent's name; null "
+                                                            "puts the ticket back in the queue")

@@ -7,6 +7,11 @@ function showLogin() { $("#login").hidden = false; $("#session").hidden = true; 
 async function showSession() {
   const me = await api("/api/v1/agent/me");
   $("#whoami").textContent = `${me.name} (${me.role})`;
+  const serves = [me.departments?.join(", "), me.languages?.join(", ")].filter(Boolean);
+  if ($("#queue-scope")) {
+    $("#queue-scope").textContent = serves.length ? `(${serves.join("; ")} und allgemein)` : "";
+  }
+  if ($("#assign-form")) $("#assign-form").dataset.me = me.name;
   $("#login").hidden = true;
   $("#session").hidden = false;
 }
@@ -16,6 +21,33 @@ function when(iso) {
   return new Date(iso).toLocaleString("de-DE", {
     dateStyle: "short", timeStyle: "short", timeZone: "Europe/Berlin",
   });
+}
+
+// "5 Min.", "3 Std.", "2 T. 4 Std.": how long a citizen has been waiting.
+function age(hours) {
+  if (hours < 1) return `${Math.floor(hours * 60)} Min.`;
+  if (hours < 24) return `${Math.floor(hours)} Std.`;
+  return `${Math.floor(hours / 24)} T. ${Math.floor(hours % 24)} Std.`;
+}
+
+const STATUS_LABELS = {
+  open: "offen", in_progress: "in Bearbeitung", waiting_for_citizen: "wartet auf Bürger/in",
+  resolved: "erledigt", closed: "geschlossen",
+};
+
+// --- chat transcripts as text with links --------------------------------------------
+// The API sends each line as parts (chatbot/api/transcript_text.py: Markdown as plain
+// text, links only to http(s) or this site's paths). Text parts become text nodes, in
+// an element that keeps line breaks, so nothing a citizen typed can become markup.
+
+function richText(parts) {
+  const fragment = document.createDocumentFragment();
+  for (const part of parts) {
+    fragment.append(part.href
+      ? el("a", { href: part.href, target: "_blank", rel: "noopener noreferrer" }, part.text)
+      : part.text);
+  }
+  return fragment;
 }
 
 // --- queue page -------------------------------------------------------------------
@@ -46,17 +78,20 @@ async function loadQueue(event) {
   for (const name of ["department", "language", "min_age_hours"]) {
     if (form[name].value) params.set(name, form[name].value);
   }
+  params.set("view", form.all.checked ? "all" : "mine");
   const body = $("#queue tbody");
   body.replaceChildren();
   try {
     const result = await api(`/api/v1/agent/tickets?${params}`);
     $("#queue-total").textContent = `${result.total} Ticket(s)`;
     for (const t of result.items) {
-      body.append(el("tr", {},
+      body.append(el("tr", { class: t.status },
         el("td", {}, el("a", { href: `/console/tickets/${encodeURIComponent(t.reference)}` },
           t.reference)),
-        el("td", {}, t.status), el("td", {}, t.department), el("td", {}, t.topic || "–"),
-        el("td", {}, t.preferred_language), el("td", {}, String(t.age_hours))));
+        el("td", {}, STATUS_LABELS[t.status] || t.status), el("td", {}, t.department),
+        el("td", {}, t.topic || "–"), el("td", {}, t.preferred_language),
+        el("td", { title: when(t.created_at) }, age(t.age_hours)),
+        el("td", {}, t.assignee || "–")));
     }
   } catch (error) { say(`Warteschlange: ${error.message}`); }
 }
@@ -91,26 +126,54 @@ async function loadTicket() {
 function renderTicket(t) {
   const details = $("#ticket-details");
   details.replaceChildren();
-  const rows = [["Status", t.status], ["Fachbereich", t.department], ["Betreff", t.topic || "–"],
+  const rows = [["Status", STATUS_LABELS[t.status] || t.status], ["Fachbereich", t.department],
+    ["Betreff", t.topic || "–"], ["Bearbeitet von", t.assignee || "–"],
     ["Sprache", `${t.preferred_language} (erkannt: ${t.detected_language || "–"})`],
     ["Name", t.contact.name || "–"], ["E-Mail", t.contact.email || "–"], ["Telefon", t.contact.phone || "–"],
-    ["Erstellt", when(t.created_at)], ["Alter (h)", String(t.age_hours)]];
+    ["Erstellt", when(t.created_at)], ["Alter", age(t.age_hours)]];
   for (const [label, value] of rows) details.append(el("dt", {}, label), el("dd", {}, value));
   $("#ticket-message").textContent = t.message;
   const transcript = $("#ticket-transcript");
   transcript.replaceChildren();
   for (const line of t.transcript || []) {
-    transcript.append(el("li", {}, el("strong", {}, `${line.role}: `), line.text));
+    const who = line.role === "citizen" ? "Bürger/in" : line.role === "assistant" ? "Chat" : line.role;
+    transcript.append(el("li", { class: line.role }, el("strong", {}, `${who}: `),
+      el("span", { class: "text" }, richText(line.parts))));
   }
   if (!t.transcript?.length) transcript.append(el("li", {}, "kein Chat angehängt"));
   const events = $("#ticket-events");
   events.replaceChildren();
   for (const e of t.events) {
     const what = e.kind === "status" ? `${e.from_status} → ${e.to_status}`
-      : e.kind === "created" ? "erstellt" : e.kind === "note" ? "Notiz" : "Antwort";
+      : e.kind === "created" ? "erstellt" : e.kind === "note" ? "Notiz"
+      : e.kind === "assigned" ? `zugewiesen: ${e.body || "niemand"}` : "Antwort";
     events.append(el("li", { class: e.kind }, `${when(e.at)} · ${e.actor} · ${what}`,
-      e.body ? el("p", { class: "text" }, e.body) : ""));
+      e.body && e.kind !== "assigned" ? el("p", { class: "text" }, e.body) : ""));
   }
+  // The selectors show the saved state, also after a form's reset(): the current
+  // value becomes the default one.
+  showSaved($("#status-form").status, t.status);
+  showSaved($("#assign-form").assignee, t.assignee || "");
+}
+
+function showSaved(select, value) {
+  if (![...select.options].some((o) => o.value === value)) {
+    select.append(el("option", { value }, value));
+  }
+  for (const option of select.options) option.defaultSelected = option.value === value;
+  select.value = value;
+}
+
+async function loadAgents() {
+  const select = $("#assign-form").assignee;
+  try {
+    const agents = await api("/api/v1/agent/agents");
+    for (const a of agents) {
+      if (![...select.options].some((o) => o.value === a.name)) {
+        select.append(el("option", { value: a.name }, a.name));
+      }
+    }
+  } catch (error) { say(`Agenten: ${error.message}`); }
 }
 
 async function submitTicketForm(event, path, body, done) {
@@ -119,8 +182,8 @@ async function submitTicketForm(event, path, body, done) {
   try {
     const t = await api(`/api/v1/agent/tickets/${encodeURIComponent(reference)}/${path}`,
       { method: "POST", body });
-    renderTicket(t);
     event.target.reset();
+    renderTicket(t);
     say(done, true);
   } catch (error) { say(error.message); }
 }
@@ -141,6 +204,13 @@ async function start() {
       { text: e.target.text.value }, "Notiz gespeichert."));
     $("#reply-form").addEventListener("submit", (e) => submitTicketForm(e, "replies",
       { text: e.target.text.value }, "Antwort gespeichert."));
+    $("#assign-form").addEventListener("submit", (e) => submitTicketForm(e, "assignment",
+      { assignee: e.target.assignee.value || null }, "Zuweisung gespeichert."));
+    $("#assign-me").addEventListener("click", () => {
+      const form = $("#assign-form");
+      form.assignee.value = form.dataset.me;
+      form.requestSubmit();
+    });
   }
   $("#login").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -161,7 +231,7 @@ async function boot() {
   say("");
   const page = document.body.dataset.page;
   if (page === "queue") { await loadQueue(); await loadAppointments(); }
-  else if (page === "ticket") await loadTicket();
+  else if (page === "ticket") { await loadAgents(); await loadTicket(); }
 }
 
 document.addEventListener("DOMContentLoaded", start);
