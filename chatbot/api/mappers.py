@@ -22,6 +22,7 @@ from chatbot.api.schemas.chat import ChatLanguage, ChatPublic, ChatSource, Hotli
 from chatbot.api.schemas.common import ContactPublic
 from chatbot.api.schemas.search import LanguagePublic, SearchHitPublic, SearchPublic
 from chatbot.api.schemas.tickets import (
+    MessagePublic,
     ReplyPublic,
     StatusChangePublic,
     TicketAgent,
@@ -133,11 +134,14 @@ def action_public(action: Action) -> dict[str, Any]:
 # --- tickets --------------------------------------------------------------------------
 
 
-def ticket_created(created: CreatedTicket, status_url: str) -> TicketCreated:
+def ticket_created(created: CreatedTicket, status_url: str,
+                   status_page_url: str) -> TicketCreated:
+    """`status_page_url` without the token: it is added here as the URL's fragment."""
     ticket = created.ticket
     return TicketCreated(reference=ticket.reference, access_token=created.access_token,
                          status=ticket.status, created_at=local(ticket.created_at),
-                         status_url=status_url)
+                         status_url=status_url,
+                         status_page_url=f"{status_page_url}#code={created.access_token}")
 
 
 def ticket_public(ticket: Ticket) -> TicketPublic:
@@ -150,6 +154,10 @@ def ticket_public(ticket: Ticket) -> TicketPublic:
                  for e in ticket.events if e.kind in ("created", "status")],
         replies=[ReplyPublic(text=e.body or "", at=local(e.created_at))
                  for e in ticket.events if e.kind == "reply"],
+        messages=[MessagePublic(author="agent" if e.kind == "reply" else "citizen",
+                                text=e.body or "", at=local(e.created_at))
+                  for e in ticket.events if e.kind in ("reply", "citizen_reply")],
+        can_answer=ticket.status != "closed",
     )
 
 

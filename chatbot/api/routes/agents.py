@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
 from chatbot.api.constraints import MAX_INT32, CalendarDate, StorableText
 from chatbot.api.deps import (
@@ -19,6 +19,7 @@ from chatbot.api.deps import (
     DbSession,
     DbWriteSession,
     NowDep,
+    SettingsDep,
 )
 from chatbot.api.mappers import appointment_agent, ticket_agent, ticket_summary
 from chatbot.api.routes.tickets import ReferencePath
@@ -31,6 +32,8 @@ from chatbot.api.schemas.tickets import (
     TicketStatusUpdate,
     TicketTextCreate,
 )
+from chatbot.api.urls import public_base
+from chatbot.config import Settings
 from chatbot.escalation import tickets
 from chatbot.escalation.appointments import appointments_on
 from chatbot.escalation.clock import CITY_TIMEZONE
@@ -42,6 +45,13 @@ router = APIRouter(
 )
 
 MAX_AGE_HOURS = 24 * 3650
+
+
+def _notify(request: Request, settings: Settings) -> tickets.Notify:
+    """The citizen hears of replies and status changes by e-mail (when they gave an
+    address); without SMTP the outbox records the mail as skipped."""
+    return tickets.Notify(base_url=public_base(request, settings),
+                          deliver=settings.smtp_configured)
 
 
 @router.get("/me", response_model=AgentPublic, summary="Who the token belongs to")
@@ -84,9 +94,11 @@ def get_ticket(reference: ReferencePath, _agent: CurrentAgent, session: DbSessio
              responses={**_UNKNOWN_TICKET,
                         409: {"description": "The lifecycle does not allow this change"}})
 def post_status(reference: ReferencePath, body: TicketStatusUpdate, agent: CurrentAgent,
-                session: DbWriteSession, now: NowDep) -> TicketAgent:
+                session: DbWriteSession, now: NowDep, request: Request,
+                settings: SettingsDep) -> TicketAgent:
     ticket = tickets.change_status(session, reference=reference, to_status=body.status,
-                                   actor=agent, now=now, comment=body.comment)
+                                   actor=agent, now=now, comment=body.comment,
+                                   notify=_notify(request, settings))
     return ticket_agent(ticket, now)
 
 
@@ -104,8 +116,10 @@ def post_note(reference: ReferencePath, body: TicketTextCreate, agent: CurrentAg
              summary="Reply to the citizen (shown on the ticket's status)",
              responses={**_UNKNOWN_TICKET, 409: {"description": "The ticket is closed"}})
 def post_reply(reference: ReferencePath, body: TicketTextCreate, agent: CurrentAgent,
-               session: DbWriteSession, now: NowDep) -> TicketAgent:
-    tickets.add_reply(session, reference=reference, text=body.text, actor=agent, now=now)
+               session: DbWriteSession, now: NowDep, request: Request,
+               settings: SettingsDep) -> TicketAgent:
+    tickets.add_reply(session, reference=reference, text=body.text, actor=agent, now=now,
+                      notify=_notify(request, settings))
     return ticket_agent(tickets.get_ticket(session, reference=reference), now)
 
 

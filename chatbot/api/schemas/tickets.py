@@ -93,6 +93,9 @@ class TicketCreated(BaseModel):
     status: TicketStatus
     created_at: datetime
     status_url: str
+    status_page_url: str = Field(
+        description="The citizen's status page; the access token rides in the URL fragment "
+                    "(`#code=...`), which browsers never send to a server")
 
 
 class StatusChangePublic(BaseModel):
@@ -101,6 +104,14 @@ class StatusChangePublic(BaseModel):
 
 
 class ReplyPublic(BaseModel):
+    text: str
+    at: datetime
+
+
+class MessagePublic(BaseModel):
+    """One message between the citizen service and the citizen, oldest first."""
+
+    author: Literal["agent", "citizen"]
     text: str
     at: datetime
 
@@ -117,6 +128,10 @@ class TicketPublic(BaseModel):
     updated_at: datetime
     history: list[StatusChangePublic]
     replies: list[ReplyPublic]
+    messages: list[MessagePublic] = Field(
+        description="The agents' replies and the citizen's own messages, oldest first")
+    can_answer: bool = Field(description="The citizen may write back (the ticket is not "
+                                         "closed): POST .../messages")
 
 
 class TicketSummaryAgent(BaseModel):
@@ -137,7 +152,7 @@ class TicketListAgent(BaseModel):
 
 
 class TicketEventAgent(BaseModel):
-    kind: Literal["created", "status", "note", "reply"]
+    kind: Literal["created", "status", "note", "reply", "citizen_reply"]
     from_status: str | None
     to_status: str | None
     body: str | None
@@ -165,6 +180,14 @@ class TicketStatusUpdate(RequestBody):
 
 
 class TicketTextCreate(RequestBody):
+    text: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+
+    _text = field_validator("text")(not_blank)
+
+
+class CitizenMessageCreate(RequestBody):
+    """The citizen's answer from the status page."""
+
     text: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
 
     _text = field_validator("text")(not_blank)

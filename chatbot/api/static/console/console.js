@@ -107,7 +107,8 @@ function renderTicket(t) {
   events.replaceChildren();
   for (const e of t.events) {
     const what = e.kind === "status" ? `${e.from_status} → ${e.to_status}`
-      : e.kind === "created" ? "erstellt" : e.kind === "note" ? "Notiz" : "Antwort";
+      : e.kind === "created" ? "erstellt" : e.kind === "note" ? "Notiz"
+      : e.kind === "citizen_reply" ? "Nachricht der Bürgerin / des Bürgers" : "Antwort";
     events.append(el("li", { class: e.kind }, `${when(e.at)} · ${e.actor} · ${what}`,
       e.body ? el("p", { class: "text" }, e.body) : ""));
   }
