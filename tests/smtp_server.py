@@ -9,7 +9,6 @@ import email
 import email.policy
 import logging
 import time
-import warnings
 from email.message import EmailMessage
 from typing import Any
 
@@ -63,10 +62,8 @@ class SmtpServer:
         if self.login is not None:
             kwargs = {"authenticator": self._authenticate, "auth_required": True,
                       "auth_require_tls": False}
-        with warnings.catch_warnings():  # AUTH without TLS: on loopback, on purpose
-            warnings.simplefilter("ignore", UserWarning)
-            self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port,
-                                          **kwargs)
+        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port,
+                                      **kwargs)
         self._controller.start()
         return self
 
