@@ -3,6 +3,7 @@ the e-mails an agent's work sends (with a real SMTP server), on SQLite and Postg
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -195,7 +196,9 @@ def mail_client(db_url: str, tmp_path: Any, clock: FakeClock
 
 
 def test_the_servers_sender_mails_an_agents_reply_and_the_link_opens_the_ticket(
-        mail_client: tuple[TestClient, SmtpServer], make_user: Any) -> None:
+        mail_client: tuple[TestClient, SmtpServer], make_user: Any,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     client, smtp = mail_client
     token = make_user()
     created = create(client, preferred_language="en", name="Erika")
@@ -219,3 +222,7 @@ def test_the_servers_sender_mails_an_agents_reply_and_the_link_opens_the_ticket(
     answer = client.post(f"/api/v1/tickets/{reference}/messages", json={"text": "Thanks!"},
                          headers={"X-Access-Token": match.group(1)})
     assert answer.status_code == 201
+    # Neither code reached a log line (access lines, the sender's, SQL).
+    assert "outbox: sent notification" in caplog.text
+    assert match.group(1) not in caplog.text
+    assert created["access_token"] not in caplog.text
