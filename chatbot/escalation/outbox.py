@@ -31,8 +31,9 @@ from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from chatbot.config import Settings
 from chatbot.errors import InvalidInputError
@@ -108,13 +109,16 @@ def retry(session: Session, *, now: datetime, ids: Sequence[int] = ()) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def _due(now: datetime) -> ColumnElement[bool]:
+    return and_(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now,
+                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now))
+
+
 def claim_due(session: Session, *, now: datetime, worker: str, lease: timedelta = LEASE,
               limit: int = BATCH) -> list[int]:
     """Take up to `limit` due rows for `worker` until `now + lease`; commits."""
     ids = list(session.scalars(
-        select(OutboxMessage.id)
-        .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now,
-               or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now))
+        select(OutboxMessage.id).where(_due(now))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
         .with_for_update(skip_locked=True)).all())
     if ids:
@@ -158,8 +162,15 @@ class OutboxSender:
         self.worker = f"{socket.gethostname()[:40]}:{os.getpid()}"
 
     def send_due(self, *, limit: int = BATCH) -> SendReport:
+        now = self.clock()
+        # A plain read first: on SQLite a claim takes the database's write lock, which the
+        # poll should not do every few seconds for nothing.
+        with self.database.session() as session:
+            due = session.scalar(select(OutboxMessage.id).where(_due(now)).limit(1))
+        if due is None:
+            return SendReport()
         with self.database.write_session() as session:
-            ids = claim_due(session, now=self.clock(), worker=self.worker, limit=limit)
+            ids = claim_due(session, now=now, worker=self.worker, limit=limit)
         counts = {"sent": 0, "retrying": 0, "failed": 0, "skipped": 0}
         for message_id in ids:
             counts[self._deliver(message_id)] += 1
