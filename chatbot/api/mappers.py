@@ -23,6 +23,7 @@ from chatbot.api.schemas.common import ContactPublic
 from chatbot.api.schemas.search import LanguagePublic, SearchHitPublic, SearchPublic
 from chatbot.api.schemas.tickets import (
     MessagePublic,
+    NotificationAgent,
     ReplyPublic,
     StatusChangePublic,
     TicketAgent,
@@ -41,7 +42,7 @@ from chatbot.escalation.calendars import Calendars
 from chatbot.escalation.clock import CITY_TIMEZONE
 from chatbot.escalation.tickets import CreatedTicket
 from chatbot.retrieval.service import SearchResult
-from chatbot.storage.models import Appointment, Ticket
+from chatbot.storage.models import Appointment, OutboxMessage, Ticket
 
 ArticleUrl = Callable[[str, str], str]  # (article_id, lang) -> absolute URL
 
@@ -189,6 +190,15 @@ def ticket_agent(ticket: Ticket, now: datetime) -> TicketAgent:
                                  at=local(e.created_at))
                 for e in ticket.events],
     )
+
+
+def notification_agent(message: OutboxMessage) -> NotificationAgent:
+    return NotificationAgent(
+        id=message.id, kind=message.kind, to_status=message.to_status, state=message.state,
+        attempts=message.attempts, created_at=local(message.created_at),
+        next_attempt_at=local(message.next_attempt_at) if message.state == "pending" else None,
+        sent_at=local(message.sent_at) if message.sent_at else None,
+        last_error=message.last_error)
 
 
 # --- appointments ---------------------------------------------------------------------

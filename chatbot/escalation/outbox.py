@@ -85,7 +85,7 @@ def backoff(attempts: int, base: timedelta) -> timedelta:
 
 
 def list_messages(session: Session, *, states: Sequence[str] | None = None,
-                  limit: int = 100) -> list[OutboxMessage]:
+                  ticket_id: int | None = None, limit: int = 100) -> list[OutboxMessage]:
     unknown = set(states or ()) - set(OUTBOX_STATES)
     if unknown:
         raise InvalidInputError("state", f"unknown state {sorted(unknown)[0]!r}; one of "
@@ -93,6 +93,8 @@ def list_messages(session: Session, *, states: Sequence[str] | None = None,
     query = select(OutboxMessage).order_by(OutboxMessage.id).limit(limit)
     if states:
         query = query.where(OutboxMessage.state.in_(states))
+    if ticket_id is not None:
+        query = query.where(OutboxMessage.ticket_id == ticket_id)
     return list(session.scalars(query).all())
 
 

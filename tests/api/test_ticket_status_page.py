@@ -176,6 +176,14 @@ def test_without_smtp_replies_are_recorded_as_skipped_and_the_console_says_so(
     with database.session() as session:
         [row] = session.scalars(select(OutboxMessage)).all()
     assert row.state == "skipped"
+    listed = backoffice_client.get(f"/api/v1/agent/tickets/{created['reference']}/notifications",
+                                   headers={"Authorization": f"Bearer {token}"}).json()
+    assert [(n["kind"], n["state"], n["attempts"], n["next_attempt_at"], n["last_error"])
+            for n in listed] == [("reply", "skipped", 0, None,
+                                  "e-mail is not configured (CHATBOT_SMTP_URL)")]
+    unknown = backoffice_client.get("/api/v1/agent/tickets/KR-2026-999999/notifications",
+                                    headers={"Authorization": f"Bearer {token}"})
+    assert unknown.status_code == 404
     console = backoffice_client.get(f"/console/tickets/{created['reference']}")
     assert "E-Mail ist nicht eingerichtet" in console.text
     assert "E-Mail ist nicht eingerichtet" in backoffice_client.get("/console").text
@@ -222,6 +230,9 @@ def test_the_servers_sender_mails_an_agents_reply_and_the_link_opens_the_ticket(
     answer = client.post(f"/api/v1/tickets/{reference}/messages", json={"text": "Thanks!"},
                          headers={"X-Access-Token": match.group(1)})
     assert answer.status_code == 201
+    sent = client.get(f"/api/v1/agent/tickets/{reference}/notifications",
+                      headers={"Authorization": f"Bearer {token}"}).json()
+    assert [(n["kind"], n["state"], n["attempts"]) for n in sent] == [("reply", "sent", 1)]
     # Neither code reached a log line (access lines, the sender's, SQL).
     assert "outbox: sent notification" in caplog.text
     assert match.group(1) not in caplog.text

@@ -21,11 +21,17 @@ from chatbot.api.deps import (
     NowDep,
     SettingsDep,
 )
-from chatbot.api.mappers import appointment_agent, ticket_agent, ticket_summary
+from chatbot.api.mappers import (
+    appointment_agent,
+    notification_agent,
+    ticket_agent,
+    ticket_summary,
+)
 from chatbot.api.routes.tickets import ReferencePath
 from chatbot.api.schemas.agents import AgentPublic
 from chatbot.api.schemas.appointments import AppointmentAgent
 from chatbot.api.schemas.tickets import (
+    NotificationAgent,
     TicketAgent,
     TicketListAgent,
     TicketStatus,
@@ -37,6 +43,7 @@ from chatbot.config import Settings
 from chatbot.escalation import tickets
 from chatbot.escalation.appointments import appointments_on
 from chatbot.escalation.clock import CITY_TIMEZONE
+from chatbot.escalation.outbox import list_messages
 
 router = APIRouter(
     prefix="/api/v1/agent", tags=["agents"],
@@ -87,6 +94,15 @@ _UNKNOWN_TICKET: dict[int | str, dict[str, Any]] = {
 def get_ticket(reference: ReferencePath, _agent: CurrentAgent, session: DbSession,
                now: NowDep) -> TicketAgent:
     return ticket_agent(tickets.get_ticket(session, reference=reference), now)
+
+
+@router.get("/tickets/{reference}/notifications", response_model=list[NotificationAgent],
+            summary="The e-mails to the citizen about this ticket: sent, pending, failed",
+            responses=_UNKNOWN_TICKET)
+def get_notifications(reference: ReferencePath, _agent: CurrentAgent,
+                      session: DbSession) -> list[NotificationAgent]:
+    ticket = tickets.get_ticket(session, reference=reference)
+    return [notification_agent(m) for m in list_messages(session, ticket_id=ticket.id)]
 
 
 @router.post("/tickets/{reference}/status", response_model=TicketAgent,

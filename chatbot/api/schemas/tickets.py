@@ -174,6 +174,20 @@ class TicketAgent(TicketSummaryAgent):
     events: list[TicketEventAgent]
 
 
+class NotificationAgent(BaseModel):
+    """One e-mail to the citizen about this ticket, as the outbox has it."""
+
+    id: int
+    kind: Literal["reply", "status"]
+    to_status: str | None
+    state: Literal["pending", "sent", "failed", "skipped"]
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None = Field(description="While pending")
+    sent_at: datetime | None
+    last_error: str | None
+
+
 class TicketStatusUpdate(RequestBody):
     status: TicketStatus
     comment: str | None = Field(default=None, max_length=MAX_MESSAGE_CHARS)
