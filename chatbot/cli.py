@@ -33,6 +33,9 @@ app.add_typer(model_app, name="model")
 app.add_typer(eval_app, name="eval")
 app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
+outbox_app = typer.Typer(help="Notification e-mails: what waits, what failed; retry, send.",
+                         invoke_without_command=True)
+app.add_typer(outbox_app, name="outbox")
 index_app = typer.Typer(help="Index versions: list and roll back.", no_args_is_help=True)
 corpus_app = typer.Typer(help="The knowledge corpus.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
@@ -416,6 +419,94 @@ def purge(
     typer.echo(f"{verb} {result.tickets} closed ticket(s), {result.appointments} "
                f"appointment(s) and {result.conversations} conversation(s) older than "
                f"{days} days (before {result.cutoff:%Y-%m-%d %H:%M} UTC)")
+
+
+@outbox_app.callback()
+def outbox_default(ctx: typer.Context) -> None:
+    """Without a command: the pending and failed e-mails (as `chatbot outbox list`)."""
+    if ctx.invoked_subcommand is None:
+        outbox_list(state=None, show_all=False)
+
+
+@outbox_app.command("list")
+@domain_errors
+def outbox_list(
+    state: Annotated[list[str] | None, typer.Option(
+        help="pending, sent, failed or skipped (repeatable); default pending and failed")
+    ] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Every state")] = False,
+) -> None:
+    """One line per e-mail: id, state, attempts, ticket, kind, created, next attempt or
+    sent time, last error. Never the recipient's address or a link."""
+    from chatbot.escalation.outbox import list_messages
+    from chatbot.storage.models import Ticket
+
+    states = None if show_all else (state or ["pending", "failed"])
+    settings = _settings()
+    database = _database(settings)
+    try:
+        with database.session() as session:
+            rows = list_messages(session, states=states, limit=1000)
+            references = {t.id: t.reference for t in session.query(Ticket).filter(
+                Ticket.id.in_({row.ticket_id for row in rows}))}
+    finally:
+        database.dispose()
+    if not settings.smtp_configured:
+        typer.echo("note: e-mail is not configured (CHATBOT_SMTP_URL); nothing is sent",
+                   err=True)
+    for row in rows:
+        when = row.sent_at if row.state == "sent" else row.next_attempt_at
+        typer.echo(f"{row.id}\t{row.state}\t{row.attempts}\t"
+                   f"{references.get(row.ticket_id, '?')}\t{row.kind}"
+                   f"{':' + row.to_status if row.to_status else ''}\t"
+                   f"{row.created_at:%Y-%m-%d %H:%M}\t{when:%Y-%m-%d %H:%M}\t"
+                   f"{row.last_error or ''}")
+    typer.echo(f"{len(rows)} e-mail(s)", err=True)
+
+
+@outbox_app.command("retry")
+@domain_errors
+def outbox_retry(ids: Annotated[list[int] | None, typer.Argument(
+        help="Ids from `chatbot outbox list`; default: every failed and skipped one")] = None,
+                 ) -> None:
+    """Queue failed (and skipped) e-mails again, with a fresh round of attempts."""
+    from chatbot.escalation.clock import utc_now
+    from chatbot.escalation.outbox import retry
+
+    database = _database(_settings())
+    try:
+        with database.write_session() as session:
+            count = retry(session, now=utc_now(), ids=ids or ())
+    finally:
+        database.dispose()
+    if ids and count < len(ids):
+        fail(f"{count} of {len(ids)} e-mail(s) queued again; the others are unknown or "
+             "not failed or skipped")
+    typer.echo(f"{count} e-mail(s) queued again")
+
+
+@outbox_app.command("send")
+@domain_errors
+def outbox_send() -> None:
+    """Send what is due now, once (the server's background sender does this every
+    CHATBOT_OUTBOX_POLL_SECONDS). Exit code 1 when an e-mail could not be sent."""
+    from chatbot.escalation.clock import utc_now
+    from chatbot.escalation.outbox import outbox_sender
+
+    settings = _settings()
+    database = _database(settings)
+    try:
+        sender = outbox_sender(settings, database, utc_now)
+        if sender is None:
+            fail("e-mail is not configured: set CHATBOT_SMTP_URL (and CHATBOT_SMTP_FROM)")
+            return
+        report = sender.send_due(limit=1000)
+    finally:
+        database.dispose()
+    typer.echo(f"sent {report.sent}, will retry {report.retrying}, failed {report.failed}, "
+               f"skipped {report.skipped}")
+    if report.retrying or report.failed:
+        raise typer.Exit(1)
 
 
 @index_app.command("list")

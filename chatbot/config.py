@@ -70,7 +70,10 @@ def parse_rate_limit(value: str) -> tuple[RateWindow, ...]:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CHATBOT_", extra="ignore")
+    # Errors name the variable but never echo its value: it may be a password
+    # (CHATBOT_SMTP_URL, CHATBOT_DATABASE_URL, CHATBOT_REDIS_URL).
+    model_config = SettingsConfigDict(env_prefix="CHATBOT_", extra="ignore",
+                                      hide_input_in_errors=True)
 
     corpus_dir: Path = Path("knowledge_corpus")
     index_dir: Path = Path("indexes")
@@ -198,6 +201,42 @@ class Settings(BaseSettings):
     model_queue_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = Field(
         default=10.0, description="A waiting chat or search request gets 503 after this long")
     overload_retry_after_seconds: Annotated[int, Field(ge=1, le=3600)] = 5
+
+    # E-mail notifications (chatbot/escalation/outbox.py, chatbot/escalation/mail.py).
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="smtp://[user:password@]host[:port] (STARTTLS unless ?starttls=false) or "
+                    "smtps://... (TLS from the start); unset: no e-mail is sent")
+    smtp_from: str = Field(default="Buergerservice <buergerservice@example.invalid>",
+                           min_length=3, max_length=300,
+                           description="Sender of notification e-mails")
+    smtp_username: str | None = Field(default=None, max_length=200,
+                                      description="SMTP login, if not in the URL")
+    smtp_password: SecretStr | None = Field(default=None,
+                                            description="SMTP password, if not in the URL")
+    smtp_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 20.0
+    outbox_poll_seconds: Annotated[float, Field(ge=0, le=3600)] = Field(
+        default=10.0, description="How often the server's sender looks for due e-mail; "
+                                  "0: the server sends none (`chatbot outbox send` does)")
+    outbox_max_attempts: Annotated[int, Field(ge=1, le=100)] = Field(
+        default=12, description="Attempts per e-mail before it is marked failed")
+    outbox_backoff_seconds: Annotated[float, Field(gt=0, le=86400)] = Field(
+        default=30.0, description="Wait after the first failed attempt; doubles each time, "
+                                  "at most 6 hours")
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _valid_smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        from chatbot.escalation.mail import parse_smtp_url
+
+        if value is not None and value.get_secret_value().strip():
+            parse_smtp_url(value.get_secret_value())  # ValueError without the password
+            return value
+        return None
+
+    @property
+    def smtp_configured(self) -> bool:
+        return self.smtp_url is not None
 
     @field_validator("rate_limit_chat", "rate_limit_search", "rate_limit_tickets",
                      "rate_limit_bookings", "rate_limit_status")

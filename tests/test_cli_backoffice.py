@@ -16,10 +16,13 @@ from chatbot.escalation.tickets import TicketRequest, change_status, create_tick
 from chatbot.escalation.users import Actor, authenticate
 from chatbot.storage import Database, current_revision
 from chatbot.storage.migrate import head_revision
+from tests.conftest import REPO
 
 
 def run_cli(*args: str, db_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CHATBOT_DATABASE_URL": db_url}
+    # PYTHONPATH: this checkout's package, whatever the venv has installed (a worktree's
+    # migrations may be ahead of the installed checkout's).
+    env = {**os.environ, "CHATBOT_DATABASE_URL": db_url, "PYTHONPATH": str(REPO)}
     return subprocess.run([sys.executable, "-m", "chatbot.cli", *args], capture_output=True,
                           text=True, cwd=cwd, env=env, timeout=120)
 

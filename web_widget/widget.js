@@ -532,6 +532,10 @@ function renderConfirmation(done) {
   if (done.kind === "ticket") {
     box.append(el("p", {}, t("ticket_done"), " ", el("strong", { class: "reference", text: done.reference })));
     box.append(el("p", { class: "hint", text: t("ticket_done_hint") }));
+    if (done.link) {
+      box.append(el("p", {}, link(t("ticket_link"), done.link, { class: "status-link" })));
+      box.append(el("p", { class: "hint", text: t("ticket_link_hint") }));
+    }
   } else {
     box.append(el("p", {}, t("appointment_done", { when: done.when }), " ",
       el("strong", { class: "reference", text: done.reference })));
@@ -813,7 +817,8 @@ function openTicketForm(message, action, opener) {
     if (name) body.name = name;
     try {
       const created = await api("/api/v1/tickets", { json: body, headers: { "Idempotency-Key": key } });
-      message.done = { kind: "ticket", reference: created.reference };
+      // The status page's link carries the access code in its fragment (#code=...).
+      message.done = { kind: "ticket", reference: created.reference, link: created.status_page_url };
       message.offerTicket = false;
       saveState();
       rerenderMessage(message);

@@ -63,6 +63,8 @@ ENDPOINT_CLASSES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/tickets"): "tickets",
     ("POST", "/api/v1/appointments"): "bookings",
     ("GET", "/api/v1/tickets/{reference}"): "status",
+    # A citizen writing back on the status page: a write, limited like new tickets.
+    ("POST", "/api/v1/tickets/{reference}/messages"): "tickets",
     ("GET", "/api/v1/appointments/{reference}"): "status",
     ("GET", "/api/v1/appointments/{reference}/ics"): "status",
     ("DELETE", "/api/v1/appointments/{reference}"): "status",

@@ -22,6 +22,8 @@ from chatbot.api.schemas.chat import ChatLanguage, ChatPublic, ChatSource, Hotli
 from chatbot.api.schemas.common import ContactPublic
 from chatbot.api.schemas.search import LanguagePublic, SearchHitPublic, SearchPublic
 from chatbot.api.schemas.tickets import (
+    MessagePublic,
+    NotificationAgent,
     ReplyPublic,
     StatusChangePublic,
     TextPartAgent,
@@ -42,7 +44,7 @@ from chatbot.escalation.calendars import Calendars
 from chatbot.escalation.clock import CITY_TIMEZONE
 from chatbot.escalation.tickets import CreatedTicket
 from chatbot.retrieval.service import SearchResult
-from chatbot.storage.models import Appointment, Ticket
+from chatbot.storage.models import Appointment, OutboxMessage, Ticket
 
 ArticleUrl = Callable[[str, str], str]  # (article_id, lang) -> absolute URL
 
@@ -135,11 +137,14 @@ def action_public(action: Action) -> dict[str, Any]:
 # --- tickets --------------------------------------------------------------------------
 
 
-def ticket_created(created: CreatedTicket, status_url: str) -> TicketCreated:
+def ticket_created(created: CreatedTicket, status_url: str,
+                   status_page_url: str) -> TicketCreated:
+    """`status_page_url` without the token: it is added here as the URL's fragment."""
     ticket = created.ticket
     return TicketCreated(reference=ticket.reference, access_token=created.access_token,
                          status=ticket.status, created_at=local(ticket.created_at),
-                         status_url=status_url)
+                         status_url=status_url,
+                         status_page_url=f"{status_page_url}#code={created.access_token}")
 
 
 def ticket_public(ticket: Ticket) -> TicketPublic:
@@ -152,6 +157,10 @@ def ticket_public(ticket: Ticket) -> TicketPublic:
                  for e in ticket.events if e.kind in ("created", "status")],
         replies=[ReplyPublic(text=e.body or "", at=local(e.created_at))
                  for e in ticket.events if e.kind == "reply"],
+        messages=[MessagePublic(author="agent" if e.kind == "reply" else "citizen",
+                                text=e.body or "", at=local(e.created_at))
+                  for e in ticket.events if e.kind in ("reply", "citizen_reply")],
+        can_answer=ticket.status != "closed",
     )
 
 
@@ -191,6 +200,15 @@ def _transcript_line(line: dict[str, Any]) -> TranscriptLinePublic:
     return TranscriptLinePublic(
         role=str(line.get("role", "")), text=text,
         parts=[TextPartAgent(text=part.text, href=part.href) for part in text_parts(text)])
+
+
+def notification_agent(message: OutboxMessage) -> NotificationAgent:
+    return NotificationAgent(
+        id=message.id, kind=message.kind, to_status=message.to_status, state=message.state,
+        attempts=message.attempts, created_at=local(message.created_at),
+        next_attempt_at=local(message.next_attempt_at) if message.state == "pending" else None,
+        sent_at=local(message.sent_at) if message.sent_at else None,
+        last_error=message.last_error)
 
 
 # --- appointments ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
@@ -26,6 +26,7 @@ from chatbot.escalation.masking import (
     mask_text,
     mask_transcript,
 )
+from chatbot.escalation.outbox import enqueue
 from chatbot.escalation.references import next_reference
 from chatbot.escalation.tokens import (
     derive_token,
@@ -34,7 +35,13 @@ from chatbot.escalation.tokens import (
     issue_token,
 )
 from chatbot.escalation.users import Actor, get_agent
-from chatbot.storage.models import TICKET_STATUSES, Conversation, Ticket, TicketEvent
+from chatbot.storage.models import (
+    TICKET_STATUSES,
+    Conversation,
+    Ticket,
+    TicketAccessCode,
+    TicketEvent,
+)
 
 DEFAULT_DEPARTMENT = "allgemein"
 MAX_SUBJECT_CHARS = 200  # the topic column
@@ -50,6 +57,20 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     "resolved": frozenset({"closed", "in_progress"}),
     "closed": frozenset(),
 }
+
+
+# A citizen's answer on the status page puts a ticket that waited for them, or was
+# resolved, back into the agents' work.
+CITIZEN_REOPENS = frozenset({"waiting_for_citizen", "resolved"})
+
+
+@dataclass(frozen=True)
+class Notify:
+    """How to tell the citizen about a change: the service's public base URL (the
+    e-mail's link) and whether e-mail can be sent at all (SMTP configured)."""
+
+    base_url: str
+    deliver: bool
 
 
 @dataclass(frozen=True)
@@ -300,17 +321,54 @@ def _replay(ticket: Ticket, idempotency_key: str, request_fp: str) -> CreatedTic
     return CreatedTicket(ticket=ticket, access_token=token, replayed=True)
 
 
-def get_ticket_for_citizen(session: Session, *, reference: str, token: str) -> Ticket:
+def _citizen_query(reference: str, token: str) -> Select[Ticket]:
     # Same answer, by the same path, for an unknown reference and a wrong token: the
     # token is part of the lookup, so nothing more (the history) is read for a
-    # reference that exists, and its timing does not confirm that it does.
-    ticket = session.scalars(
-        select(Ticket).where(Ticket.reference == reference,
-                             Ticket.access_token_hash == hash_token(token))
-        .options(selectinload(Ticket.events))
-    ).one_or_none()
+    # reference that exists, and its timing does not confirm that it does. A token is
+    # the one shown at creation or one sent in a notification e-mail.
+    token_hash = hash_token(token)
+    return select(Ticket).where(
+        Ticket.reference == reference,
+        or_(Ticket.access_token_hash == token_hash,
+            exists().where(TicketAccessCode.ticket_id == Ticket.id,
+                           TicketAccessCode.token_hash == token_hash)))
+
+
+def get_ticket_for_citizen(session: Session, *, reference: str, token: str,
+                           for_update: bool = False) -> Ticket:
+    query = _citizen_query(reference, token)
+    if for_update:
+        query = query.with_for_update()
+    ticket = session.scalars(query.options(selectinload(Ticket.events))).one_or_none()
     if ticket is None:
         raise NotFoundError("no ticket with this reference and access token")
+    return ticket
+
+
+def add_citizen_message(session: Session, *, reference: str, token: str, text: str,
+                        now: datetime, hotline_phone: str | None = None) -> Ticket:
+    """The citizen's answer from the status page, masked like everything they type
+    outside the contact fields (`hotline_phone`, the city's number, stays readable). A
+    ticket waiting for them (or resolved) goes back to in_progress; a closed one is
+    read-only."""
+    if not text.strip():
+        raise InvalidInputError("text", "must not be empty")
+    keep = city_contacts(hotline_phone) if hotline_phone else frozenset()
+    # Masked before the write transaction opens (see create_ticket).
+    masked = mask_text(text, keep=keep)
+    ticket = get_ticket_for_citizen(session, reference=reference, token=token,
+                                    for_update=True)
+    if ticket.status == "closed":
+        raise InvalidTransitionError(f"{reference} is closed; closed tickets are read-only")
+    ticket.events.append(TicketEvent(kind="citizen_reply", body=masked,
+                                     actor_name=CITIZEN_ACTOR, created_at=now))
+    if ticket.status in CITIZEN_REOPENS:
+        ticket.events.append(TicketEvent(kind="status", from_status=ticket.status,
+                                         to_status="in_progress", actor_name=CITIZEN_ACTOR,
+                                         created_at=now))
+        ticket.status = "in_progress"
+    ticket.updated_at = now
+    session.commit()
     return ticket
 
 
@@ -370,7 +428,9 @@ def list_tickets(session: Session, *, now: datetime, statuses: Sequence[str] | N
 
 
 def change_status(session: Session, *, reference: str, to_status: str, actor: Actor,
-                  now: datetime, comment: str | None = None) -> Ticket:
+                  now: datetime, comment: str | None = None,
+                  notify: Notify | None = None) -> Ticket:
+    """`notify`: the citizen gets an e-mail (through the outbox, in this transaction)."""
     if to_status not in TICKET_STATUSES:
         raise InvalidInputError("status", f"unknown status {to_status!r}")
     # Row lock: two agents moving the same ticket at once must not both pass the check.
@@ -386,6 +446,9 @@ def change_status(session: Session, *, reference: str, to_status: str, actor: Ac
     ticket.events.append(TicketEvent(kind="status", from_status=from_status, to_status=to_status,
                                      body=comment, actor_name=actor.name,
                                      actor_user_id=actor.user_id, created_at=now))
+    if notify is not None:
+        enqueue(session, ticket=ticket, kind="status", to_status=to_status,
+                base_url=notify.base_url, deliver=notify.deliver, now=now)
     session.commit()
     return ticket
 
@@ -420,14 +483,15 @@ def add_note(session: Session, *, reference: str, text: str, actor: Actor,
 
 
 def add_reply(session: Session, *, reference: str, text: str, actor: Actor,
-              now: datetime) -> TicketEvent:
-    """A reply to the citizen, shown on the ticket's status page."""
+              now: datetime, notify: Notify | None = None) -> TicketEvent:
+    """A reply to the citizen, shown on the ticket's status page; with `notify`, the
+    citizen gets an e-mail (through the outbox, in the same transaction)."""
     return _add_text_event(session, reference=reference, kind="reply", text=text, actor=actor,
-                           now=now)
+                           now=now, notify=notify)
 
 
 def _add_text_event(session: Session, *, reference: str, kind: str, text: str, actor: Actor,
-                    now: datetime) -> TicketEvent:
+                    now: datetime, notify: Notify | None = None) -> TicketEvent:
     if not text.strip():
         raise InvalidInputError("text", "must not be empty")
     ticket = get_ticket(session, reference=reference, for_update=True)
@@ -437,5 +501,8 @@ def _add_text_event(session: Session, *, reference: str, kind: str, text: str, a
                         actor_user_id=actor.user_id, created_at=now)
     ticket.events.append(event)
     ticket.updated_at = now
+    if notify is not None:
+        enqueue(session, ticket=ticket, kind=kind, to_status=None, base_url=notify.base_url,
+                deliver=notify.deliver, now=now)
     session.commit()
     return event

@@ -36,7 +36,14 @@ NAMING_CONVENTION = {
 }
 
 TICKET_STATUSES = ("open", "in_progress", "waiting_for_citizen", "resolved", "closed")
-TICKET_EVENT_KINDS = ("created", "status", "note", "reply", "assigned")
+# "assigned": the ticket's assignee changed (body: the new assignee, null: the queue);
+# "citizen_reply": what the citizen wrote back on the ticket's status page (masked).
+TICKET_EVENT_KINDS = ("created", "status", "note", "reply", "assigned", "citizen_reply")
+# The e-mail outbox (chatbot.escalation.outbox): pending until sent; failed after the
+# last attempt; skipped when it could not or need not be sent (no SMTP configured, no
+# e-mail address left on the ticket).
+OUTBOX_STATES = ("pending", "sent", "failed", "skipped")
+OUTBOX_KINDS = ("reply", "status")
 USER_ROLES = ("agent", "editor")
 MESSAGE_ROLES = ("citizen", "assistant")
 # The chat's reply types (chatbot.dialogue.policy.ReplyType), stored with each reply.
@@ -198,6 +205,55 @@ class TicketEvent(Base):
     created_at: Mapped[datetime]
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+class TicketAccessCode(Base):
+    """A further access token of a ticket, besides the one shown at creation: every
+    notification e-mail carries a fresh one (the first is stored only as a hash, so it
+    cannot be put into a later e-mail). Only the hash is stored."""
+
+    __tablename__ = "ticket_access_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"),
+                                           index=True)
+    token_hash: Mapped[str] = mapped_column(String(HASH_CHARS), unique=True)
+    created_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """An e-mail to send, written in the transaction of the change it reports, so that
+    an SMTP outage delays it but cannot lose it.
+
+    The message itself (with its access code) is composed only when it is sent: the
+    table holds no token and no text, only what happened and where the link points.
+    A sender claims a row by setting `claimed_until` (a lease: a sender that died
+    releases its rows when the lease runs out).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint(_in("state", OUTBOX_STATES), name="state"),
+        CheckConstraint(_in("kind", OUTBOX_KINDS), name="kind"),
+        Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"),
+                                           index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(32))
+    base_url: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket] = relationship()
 
 
 class Appointment(Base):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
 from chatbot.api.constraints import MAX_INT32, CalendarDate, StorableText
 from chatbot.api.deps import (
@@ -19,12 +19,19 @@ from chatbot.api.deps import (
     DbSession,
     DbWriteSession,
     NowDep,
+    SettingsDep,
 )
-from chatbot.api.mappers import appointment_agent, ticket_agent, ticket_summary
+from chatbot.api.mappers import (
+    appointment_agent,
+    notification_agent,
+    ticket_agent,
+    ticket_summary,
+)
 from chatbot.api.routes.tickets import ReferencePath
 from chatbot.api.schemas.agents import AgentPublic
 from chatbot.api.schemas.appointments import AppointmentAgent
 from chatbot.api.schemas.tickets import (
+    NotificationAgent,
     TicketAgent,
     TicketAssignmentUpdate,
     TicketListAgent,
@@ -32,9 +39,12 @@ from chatbot.api.schemas.tickets import (
     TicketStatusUpdate,
     TicketTextCreate,
 )
+from chatbot.api.urls import public_base
+from chatbot.config import Settings
 from chatbot.escalation import tickets
 from chatbot.escalation.appointments import appointments_on
 from chatbot.escalation.clock import CITY_TIMEZONE
+from chatbot.escalation.outbox import list_messages
 from chatbot.escalation.users import Actor, list_users
 
 router = APIRouter(
@@ -50,6 +60,13 @@ def _agent_public(actor: Actor) -> AgentPublic:
     return AgentPublic(name=actor.name, role=actor.role,
                        departments=list(actor.departments) if actor.departments else None,
                        languages=list(actor.languages) if actor.languages else None)
+
+
+def _notify(request: Request, settings: Settings) -> tickets.Notify:
+    """The citizen hears of replies and status changes by e-mail (when they gave an
+    address); without SMTP the outbox records the mail as skipped."""
+    return tickets.Notify(base_url=public_base(request, settings),
+                          deliver=settings.smtp_configured)
 
 
 @router.get("/me", response_model=AgentPublic, summary="Who the token belongs to")
@@ -100,14 +117,25 @@ def get_ticket(reference: ReferencePath, _agent: CurrentAgent, session: DbSessio
     return ticket_agent(tickets.get_ticket(session, reference=reference), now)
 
 
+@router.get("/tickets/{reference}/notifications", response_model=list[NotificationAgent],
+            summary="The e-mails to the citizen about this ticket: sent, pending, failed",
+            responses=_UNKNOWN_TICKET)
+def get_notifications(reference: ReferencePath, _agent: CurrentAgent,
+                      session: DbSession) -> list[NotificationAgent]:
+    ticket = tickets.get_ticket(session, reference=reference)
+    return [notification_agent(m) for m in list_messages(session, ticket_id=ticket.id)]
+
+
 @router.post("/tickets/{reference}/status", response_model=TicketAgent,
              summary="Move a ticket along its lifecycle",
              responses={**_UNKNOWN_TICKET,
                         409: {"description": "The lifecycle does not allow this change"}})
 def post_status(reference: ReferencePath, body: TicketStatusUpdate, agent: CurrentAgent,
-                session: DbWriteSession, now: NowDep) -> TicketAgent:
+                session: DbWriteSession, now: NowDep, request: Request,
+                settings: SettingsDep) -> TicketAgent:
     ticket = tickets.change_status(session, reference=reference, to_status=body.status,
-                                   actor=agent, now=now, comment=body.comment)
+                                   actor=agent, now=now, comment=body.comment,
+                                   notify=_notify(request, settings))
     return ticket_agent(ticket, now)
 
 
@@ -137,8 +165,10 @@ def post_note(reference: ReferencePath, body: TicketTextCreate, agent: CurrentAg
              summary="Reply to the citizen (shown on the ticket's status)",
              responses={**_UNKNOWN_TICKET, 409: {"description": "The ticket is closed"}})
 def post_reply(reference: ReferencePath, body: TicketTextCreate, agent: CurrentAgent,
-               session: DbWriteSession, now: NowDep) -> TicketAgent:
-    tickets.add_reply(session, reference=reference, text=body.text, actor=agent, now=now)
+               session: DbWriteSession, now: NowDep, request: Request,
+               settings: SettingsDep) -> TicketAgent:
+    tickets.add_reply(session, reference=reference, text=body.text, actor=agent, now=now,
+                      notify=_notify(request, settings))
     return ticket_agent(tickets.get_ticket(session, reference=reference), now)
 
 

@@ -14,7 +14,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from chatbot.api.deps import CalendarsDep
+from chatbot.api.deps import CalendarsDep, SettingsDep
 from chatbot.language import SUPPORTED_LANGUAGES
 from chatbot.storage.models import TICKET_STATUSES
 
@@ -46,16 +46,19 @@ def _page(request: Request, template: str, context: dict[str, object]) -> HTMLRe
 
 
 @router.get("", response_class=HTMLResponse, name="console_queue")
-def console_queue(request: Request, calendars: CalendarsDep) -> HTMLResponse:
+def console_queue(request: Request, calendars: CalendarsDep,
+                  settings: SettingsDep) -> HTMLResponse:
     return _page(request, "console/queue.html", {
         "page": "queue", "departments": calendars.departments,
-        "languages": SUPPORTED_LANGUAGES})
+        "languages": SUPPORTED_LANGUAGES, "email_configured": settings.smtp_configured})
 
 
 @router.get("/tickets/{reference}", response_class=HTMLResponse, name="console_ticket")
-def console_ticket(request: Request, reference: Annotated[
+def console_ticket(request: Request, settings: SettingsDep, reference: Annotated[
         str, PathParam(max_length=32, pattern=r"^[A-Z0-9-]+$")]) -> HTMLResponse:
-    return _page(request, "console/ticket.html", {"page": "ticket", "reference": reference})
+    return _page(request, "console/ticket.html", {
+        "page": "ticket", "reference": reference,
+        "email_configured": settings.smtp_configured})
 
 
 @router.get("/static/{name}", name="console_asset")

@@ -10,11 +10,18 @@ from pydantic import AfterValidator
 from chatbot.api.deps import CalendarsDep, DbSession, DbWriteSession, NowDep, SettingsDep
 from chatbot.api.mappers import ticket_created, ticket_public
 from chatbot.api.problems import IDEMPOTENCY_HEADER
-from chatbot.api.schemas.tickets import TicketCreate, TicketCreated, TicketPublic
+from chatbot.api.schemas.tickets import (
+    CitizenMessageCreate,
+    TicketCreate,
+    TicketCreated,
+    TicketPublic,
+)
 from chatbot.api.urls import absolute_url
+from chatbot.escalation.outbox import status_page_path
 from chatbot.escalation.tickets import (
     TicketRequest,
     TranscriptLine,
+    add_citizen_message,
     create_ticket,
     get_ticket_for_citizen,
 )
@@ -69,8 +76,10 @@ def post_ticket(body: TicketCreate, request: Request, response: Response,
                             hotline_phone=settings.hotline_phone)
     if created.replayed:
         response.status_code = status.HTTP_200_OK
-    return ticket_created(created, absolute_url(
-        request, settings, f"/api/v1/tickets/{created.ticket.reference}"))
+    reference = created.ticket.reference
+    return ticket_created(
+        created, absolute_url(request, settings, f"/api/v1/tickets/{reference}"),
+        absolute_url(request, settings, status_page_path(reference)))
 
 
 @router.get(
@@ -83,4 +92,25 @@ def get_ticket_status(reference: ReferencePath, session: DbSession,
                       x_access_token: TokenHeader = None) -> TicketPublic:
     ticket = get_ticket_for_citizen(session, reference=reference,
                                     token=citizen_token(token, x_access_token))
+    return ticket_public(ticket)
+
+
+@router.post(
+    "/tickets/{reference}/messages", response_model=TicketPublic,
+    status_code=status.HTTP_201_CREATED, summary="The citizen writes back on their ticket",
+    responses={401: {"description": "No access token given"},
+               404: {"description": "Unknown reference or wrong token"},
+               409: {"description": "The ticket is closed"}},
+)
+def post_citizen_message(reference: ReferencePath, body: CitizenMessageCreate,
+                         session: DbWriteSession, now: NowDep, settings: SettingsDep,
+                         x_access_token: TokenHeader = None) -> TicketPublic:
+    """Only with the `X-Access-Token` header: a token in a URL of a write would end up
+    in logs. Personal identifiers in the text are masked before it is stored."""
+    if not x_access_token:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED,
+                            detail="the access token is required (X-Access-Token)")
+    ticket = add_citizen_message(session, reference=reference, token=x_access_token,
+                                 text=body.text, now=now,
+                                 hotline_phone=settings.hotline_phone)
     return ticket_public(ticket)

@@ -93,6 +93,9 @@ class TicketCreated(BaseModel):
     status: TicketStatus
     created_at: datetime
     status_url: str
+    status_page_url: str = Field(
+        description="The citizen's status page; the access token rides in the URL fragment "
+                    "(`#code=...`), which browsers never send to a server")
 
 
 class StatusChangePublic(BaseModel):
@@ -101,6 +104,14 @@ class StatusChangePublic(BaseModel):
 
 
 class ReplyPublic(BaseModel):
+    text: str
+    at: datetime
+
+
+class MessagePublic(BaseModel):
+    """One message between the citizen service and the citizen, oldest first."""
+
+    author: Literal["agent", "citizen"]
     text: str
     at: datetime
 
@@ -117,6 +128,10 @@ class TicketPublic(BaseModel):
     updated_at: datetime
     history: list[StatusChangePublic]
     replies: list[ReplyPublic]
+    messages: list[MessagePublic] = Field(
+        description="The agents' replies and the citizen's own messages, oldest first")
+    can_answer: bool = Field(description="The citizen may write back (the ticket is not "
+                                         "closed): POST .../messages")
 
 
 class TicketSummaryAgent(BaseModel):
@@ -140,7 +155,7 @@ class TicketListAgent(BaseModel):
 
 
 class TicketEventAgent(BaseModel):
-    kind: Literal["created", "status", "note", "reply", "assigned"]
+    kind: Literal["created", "status", "note", "reply", "assigned", "citizen_reply"]
     from_status: str | None
     to_status: str | None
     body: str | None = Field(description="A note's or reply's text, a status change's "
@@ -171,6 +186,20 @@ class TicketAgent(TicketSummaryAgent):
     events: list[TicketEventAgent]
 
 
+class NotificationAgent(BaseModel):
+    """One e-mail to the citizen about this ticket, as the outbox has it."""
+
+    id: int
+    kind: Literal["reply", "status"]
+    to_status: str | None
+    state: Literal["pending", "sent", "failed", "skipped"]
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None = Field(description="While pending")
+    sent_at: datetime | None
+    last_error: str | None
+
+
 class TicketStatusUpdate(RequestBody):
     status: TicketStatus
     comment: str | None = Field(default=None, max_length=MAX_MESSAGE_CHARS)
@@ -185,3 +214,11 @@ class TicketTextCreate(RequestBody):
 class TicketAssignmentUpdate(RequestBody):
     assignee: str | None = Field(max_length=64, description="An active agent's name; null "
                                                             "puts the ticket back in the queue")
+
+
+class CitizenMessageCreate(RequestBody):
+    """The citizen's answer from the status page."""
+
+    text: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+
+    _text = field_validator("text")(not_blank)

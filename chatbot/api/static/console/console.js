@@ -121,6 +121,31 @@ async function loadTicket() {
     t = await api(`/api/v1/agent/tickets/${encodeURIComponent(reference)}`);
   } catch (error) { say(error.message); return; }
   renderTicket(t);
+  await loadNotifications();
+}
+
+// Whether the citizen heard of the replies and status changes (the outbox's rows).
+const MAIL_STATES = { pending: "wartet auf Versand", sent: "gesendet", failed: "fehlgeschlagen",
+  skipped: "nicht gesendet" };
+
+async function loadNotifications() {
+  const reference = document.body.dataset.reference;
+  const list = $("#ticket-notifications");
+  let items;
+  try {
+    items = await api(`/api/v1/agent/tickets/${encodeURIComponent(reference)}/notifications`);
+  } catch (error) { say(error.message); return; }
+  list.replaceChildren();
+  for (const n of items) {
+    const what = n.kind === "reply" ? "Antwort" : `Status ${n.to_status}`;
+    const detail = n.state === "sent" ? when(n.sent_at)
+      : n.state === "pending" ? `Versuch ${n.attempts + 1} ab ${when(n.next_attempt_at)}`
+        : (n.last_error || "");
+    list.append(el("li", { class: `mail ${n.state}` },
+      `${when(n.created_at)} · ${what} · ${MAIL_STATES[n.state] || n.state}`,
+      detail ? ` (${detail})` : ""));
+  }
+  if (!items.length) list.append(el("li", {}, "keine"));
 }
 
 function renderTicket(t) {
@@ -146,7 +171,8 @@ function renderTicket(t) {
   for (const e of t.events) {
     const what = e.kind === "status" ? `${e.from_status} → ${e.to_status}`
       : e.kind === "created" ? "erstellt" : e.kind === "note" ? "Notiz"
-      : e.kind === "assigned" ? `zugewiesen: ${e.body || "niemand"}` : "Antwort";
+      : e.kind === "assigned" ? `zugewiesen: ${e.body || "niemand"}`
+      : e.kind === "citizen_reply" ? "Nachricht der Bürgerin / des Bürgers" : "Antwort";
     events.append(el("li", { class: e.kind }, `${when(e.at)} · ${e.actor} · ${what}`,
       e.body && e.kind !== "assigned" ? el("p", { class: "text" }, e.body) : ""));
   }
@@ -185,6 +211,7 @@ async function submitTicketForm(event, path, body, done) {
     event.target.reset();
     renderTicket(t);
     say(done, true);
+    await loadNotifications();
   } catch (error) { say(error.message); }
 }
 
