@@ -161,7 +161,8 @@ def _forget_write(session: Session) -> None:
 def _check_deadline(session: Session) -> None:
     """Before every COMMIT (and savepoint release) of a writing session that serves a
     request with a deadline: see `chatbot.deadline`. A COMMIT that stores nothing only
-    stops the work of a request that was already answered."""
+    stops the work of a request that was already answered. Writes are known by the
+    ORM's flushes (every write path of the service stores an ORM object)."""
     deadline: Deadline | None = session.info.get(DEADLINE_INFO_KEY)
     if deadline is None:
         return
