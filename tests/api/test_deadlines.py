@@ -1,7 +1,8 @@
 """The citizens' endpoints answer within CHATBOT_REQUEST_TIMEOUT_SECONDS: 503 problem +
 Retry-After when their work takes longer, and then nothing is stored; a write already
-being committed when the time runs out is acknowledged instead (real app and SQLite;
-the slow parts are a held search and a database lock another writer holds)."""
+being committed when the time runs out is acknowledged instead (real app and database;
+the slow parts are a held search and a lock another writer holds, on SQLite and
+PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from chatbot.api import create_app
 from chatbot.api.routes import appointments as appointment_routes
@@ -23,7 +27,7 @@ from chatbot.storage import Database, upgrade_database
 from chatbot.storage.models import Appointment, Ticket
 from tests.api.test_appointments_api import BODY as BOOKING
 from tests.api.test_tickets_api import BODY as TICKET
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, _empty_postgres_tables, _libpq_url
 
 TIMEOUT = 0.5
 
@@ -49,19 +53,24 @@ ClientFactory = Callable[..., TestClient]
 
 
 @pytest.fixture
-def database_path(tmp_path: Path) -> Path:
-    path = tmp_path / "deadlines.sqlite3"
-    upgrade_database(f"sqlite:///{path}")
-    return path
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """SQLite unless a test asks for PostgreSQL (indirect parametrisation)."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        path = tmp_path / "deadlines.sqlite3"
+        upgrade_database(f"sqlite:///{path}")
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_migrated_url")
+    _empty_postgres_tables(url)
+    return url
 
 
 @pytest.fixture
-def make_client(tmp_path: Path, database_path: Path, clock: FakeClock
+def make_client(tmp_path: Path, database_url: str, clock: FakeClock
                 ) -> Iterator[ClientFactory]:
     clients: list[TestClient] = []
 
     def make(**kwargs: Any) -> TestClient:
-        settings = Settings(database_url=f"sqlite:///{database_path}", index_poll_seconds=0,
+        settings = Settings(database_url=database_url, index_poll_seconds=0,
                             index_dir=tmp_path / "indexes", auto_migrate=False,
                             rate_limits_enabled=False, tickets_per_contact_per_hour=0,
                             request_timeout_seconds=TIMEOUT, load_search=False)
@@ -74,8 +83,8 @@ def make_client(tmp_path: Path, database_path: Path, clock: FakeClock
         client.__exit__(None, None, None)
 
 
-def _count(database_path: Path, model: type[Any]) -> int:
-    database = Database(f"sqlite:///{database_path}")
+def _count(database_url: str, model: type[Any]) -> int:
+    database = Database(database_url)
     try:
         with database.session() as session:
             return session.scalar(select(func.count()).select_from(model)) or 0
@@ -108,10 +117,25 @@ def test_a_search_past_the_deadline_is_answered_503(make_client: ClientFactory) 
     assert 'chatbot_limit_rejections_total{endpoint="search",reason="timeout"} 1.0' in metrics
 
 
-def _locked(database_path: Path) -> sqlite3.Connection:
-    holder = sqlite3.connect(database_path, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")  # another writer that does not let go (yet)
-    return holder
+@contextmanager
+def _another_writer_holds_the_lock(database_url: str) -> Iterator[None]:
+    """Another writer that does not let go until the block ends: SQLite's write lock,
+    or on PostgreSQL the reference counters (every ticket and booking takes a number)."""
+    if database_url.startswith("sqlite"):
+        holder = sqlite3.connect(make_url(database_url).database or "", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        return
+    with psycopg.connect(_libpq_url(database_url)) as connection:
+        connection.execute("LOCK TABLE reference_counters IN EXCLUSIVE MODE")
+        try:
+            yield
+        finally:
+            connection.rollback()
 
 
 def _until(condition: Callable[[], bool], seconds: float = 10) -> None:
@@ -121,34 +145,34 @@ def _until(condition: Callable[[], bool], seconds: float = 10) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.parametrize("database_url", [
+    "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 @pytest.mark.parametrize(("path", "body", "model"), [
     ("/api/v1/appointments", BOOKING, Appointment),
     ("/api/v1/tickets", TICKET, Ticket),
 ])
 def test_a_write_that_misses_the_deadline_is_rolled_back_when_it_gets_through(
-        make_client: ClientFactory, database_path: Path, path: str, body: dict[str, Any],
+        make_client: ClientFactory, database_url: str, path: str, body: dict[str, Any],
         model: type[Any]) -> None:
     client = make_client()
-    holder = _locked(database_path)
-    try:
+    with _another_writer_holds_the_lock(database_url):
         started = time.monotonic()
         _assert_timeout(client.post(path, json=body), started)
-    finally:
-        holder.execute("ROLLBACK")  # the late request now gets the lock, and must not store
-        holder.close()
-    # The late write ran to its COMMIT and was rolled back there: the database is free
-    # again (a new write gets the lock at once) and holds nothing.
-    _until(lambda: _write_lock_free(database_path))
-    time.sleep(0.2)
-    assert _count(database_path, model) == 0
+    # The late request now gets the lock and runs to its COMMIT, where it is rolled back.
+    if database_url.startswith("sqlite"):
+        _until(lambda: _write_lock_free(database_url))
+        time.sleep(0.2)
+        assert _count(database_url, model) == 0
+    # Whenever the late request ends, a new one gets the number it had taken back.
     stored = client.post(path, json=body)
     assert stored.status_code == 201, stored.text
-    assert stored.json()["reference"].endswith("-000001")  # its number was given back
-    assert _count(database_path, model) == 1
+    assert stored.json()["reference"].endswith("-000001")
+    assert _count(database_url, model) == 1
 
 
-def _write_lock_free(database_path: Path) -> bool:
-    probe = sqlite3.connect(database_path, isolation_level=None, timeout=0.05)
+def _write_lock_free(database_url: str) -> bool:
+    probe = sqlite3.connect(make_url(database_url).database or "", isolation_level=None,
+                            timeout=0.05)
     try:
         probe.execute("BEGIN IMMEDIATE")
         probe.execute("ROLLBACK")
@@ -160,7 +184,7 @@ def _write_lock_free(database_path: Path) -> bool:
 
 
 def test_a_write_committed_before_the_deadline_is_acknowledged_however_late(
-        make_client: ClientFactory, database_path: Path,
+        make_client: ClientFactory, database_url: str,
         monkeypatch: pytest.MonkeyPatch) -> None:
     real = appointment_routes.appointment_created
 
@@ -174,5 +198,5 @@ def test_a_write_committed_before_the_deadline_is_acknowledged_however_late(
     response = client.post("/api/v1/appointments", json=BOOKING)
     assert response.status_code == 201, response.text
     assert time.monotonic() - started >= TIMEOUT * 3
-    assert _count(database_path, Appointment) == 1
+    assert _count(database_url, Appointment) == 1
 
