@@ -201,6 +201,11 @@ class Settings(BaseSettings):
     model_queue_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = Field(
         default=10.0, description="A waiting chat or search request gets 503 after this long")
     overload_retry_after_seconds: Annotated[int, Field(ge=1, le=3600)] = 5
+    request_timeout_seconds: Annotated[float, Field(ge=0, le=3600)] = Field(
+        default=30.0, description="Chat, search, ticket and appointment requests get 503 + "
+                                  "Retry-After after this long (the model queue's wait "
+                                  "included); a write not yet committed is then rolled back; "
+                                  "0: no deadline")
 
     # E-mail notifications (chatbot/escalation/outbox.py, chatbot/escalation/mail.py).
     smtp_url: SecretStr | None = Field(

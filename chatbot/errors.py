@@ -83,3 +83,7 @@ class InvalidTransitionError(ConflictError):
 
 class DatabaseUnavailableError(ChatbotError):
     """The configured database cannot be opened or reached."""
+
+
+class RequestTimeoutError(ChatbotError):
+    """The request's deadline passed before its write was committed: nothing stored."""

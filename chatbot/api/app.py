@@ -10,9 +10,12 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp
 
 from chatbot import __version__
 from chatbot.api.backoffice import install_backoffice, start_backoffice, stop_backoffice
+from chatbot.api.deadlines import DeadlineMiddleware
+from chatbot.api.last_resort import LastResortMiddleware
 from chatbot.api.limits import LimitsMiddleware
 from chatbot.api.metrics import Metrics, ServedIndex
 from chatbot.api.observability import ObservabilityMiddleware
@@ -33,6 +36,18 @@ from chatbot.escalation.corpus_check import corpus_calendar_mismatches
 from chatbot.retrieval.service import SearchService
 
 log = logging.getLogger(__name__)
+
+
+class ChatbotApp(FastAPI):
+    """FastAPI with our outermost middlewares outside Starlette's ServerErrorMiddleware,
+    which FastAPI always puts outside everything added with `add_middleware`: so that
+    the 500 it sends for an exception escaping every handler has a request id, the
+    security headers and an access-log line like every other answer."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app: ASGIApp = LastResortMiddleware(super().build_middleware_stack())
+        app = SecurityHeadersMiddleware(app)
+        return ObservabilityMiddleware(app, metrics=self.state.metrics)
 
 
 def create_app(settings: Settings | None = None, *, search_service: SearchService | None = None,
@@ -66,7 +81,7 @@ def create_app(settings: Settings | None = None, *, search_service: SearchServic
             poller.cancel()
             stop_backoffice(app)
 
-    app = FastAPI(
+    app = ChatbotApp(
         title="Citizen service chatbot",
         version=__version__,
         description="Multilingual knowledge-base search and chat for the city's service hotline.",
@@ -97,6 +112,10 @@ def create_app(settings: Settings | None = None, *, search_service: SearchServic
     app.include_router(widget_routes.router)
     # Inside CORS, so that browsers can read the 429/413/503 answers too.
     app.add_middleware(LimitsMiddleware, settings=settings)
+    # Outside the limits: a request past its deadline keeps its place in the model
+    # queue until its work really ends.
+    app.add_middleware(DeadlineMiddleware, timeout=settings.request_timeout_seconds,
+                       retry_after=settings.overload_retry_after_seconds)
     if settings.cors_origins:
         # Only the city's own pages may call the API from a browser. No credentials and
         # no Authorization header: staff endpoints stay unreachable cross-origin.
@@ -105,12 +124,9 @@ def create_app(settings: Settings | None = None, *, search_service: SearchServic
                            allow_headers=["Content-Type", "Idempotency-Key",
                                           "X-Access-Token"],
                            expose_headers=["Location", "Retry-After", "X-Request-ID"], max_age=600)
-    # Outside CORS and the limits: their 413/429/preflight answers get the headers too.
-    app.add_middleware(SecurityHeadersMiddleware)
-
-    # Outermost of ours: it sees the limits' refusals and every status, 500s included.
-    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
-
+    # Security headers (outside CORS and the limits, so their 413/429/preflight answers
+    # get them too) and, outermost, request ids, access log and metrics: both outside
+    # the server's error middleware, see ChatbotApp.
     return app
 
 

@@ -11,9 +11,11 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from chatbot.api.deadlines import DEADLINE_SCOPE_KEY
 from chatbot.api.metrics import Metrics
 from chatbot.api.widget_bundle import WidgetBundle
 from chatbot.config import Settings, get_settings
+from chatbot.deadline import DEADLINE_INFO_KEY
 from chatbot.dialogue.compose import Composer
 from chatbot.dialogue.hotline import Hotline
 from chatbot.escalation.calendars import Calendars
@@ -125,6 +127,11 @@ def _read_session(request: Request) -> Iterator[Session]:
 
 def _write_session(request: Request) -> Iterator[Session]:
     with _database(request).write_session() as session:
+        # The request's deadline (chatbot/api/deadlines.py) decides at COMMIT whether
+        # a write that comes too late is stored.
+        deadline = request.scope.get(DEADLINE_SCOPE_KEY)
+        if deadline is not None:
+            session.info[DEADLINE_INFO_KEY] = deadline
         yield session
 
 

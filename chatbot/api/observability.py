@@ -1,10 +1,11 @@
 """The outermost of our middlewares: request id, access log line, request metrics.
 
 One raw ASGI middleware, so it sees every answer: the routes', the problem handler's,
-and the refusals `LimitsMiddleware` sends before routing. A route that raises an
-unexpected error never produces a response here (Starlette's error middleware, outside
-ours, sends the 500 and re-raises), so the exception itself is counted as one 500 — the
-only place 500s are counted.
+the refusals `LimitsMiddleware` sends before routing, and the 500 Starlette's error
+middleware sends for an exception that escapes every handler (this middleware sits
+outside that one, see `chatbot.api.app.ChatbotApp`, so that 500 gets a request id and
+is counted like any other answer). An exception that still arrives here (a response
+broken off half-way) is counted as one 500 — the only places 500s are counted.
 
 The access line replaces uvicorn's: method, route template (never the raw path or the
 query string, which carried tokens), status and duration, and no client address.
@@ -119,7 +120,7 @@ class ObservabilityMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
-            # Unhandled: the server's error middleware answers 500 (if nothing was sent).
+            # A response broken off half-way (see chatbot/api/last_resort.py).
             self._record(scope, status or 500, started)
             raise
         if status is not None:  # None: the client left before any answer

@@ -41,6 +41,7 @@ from chatbot.errors import (
     ModelNotAvailableError,
     NotFoundError,
     PermissionDeniedError,
+    RequestTimeoutError,
 )
 from chatbot.index.jobs import ReindexBusyError
 
@@ -79,6 +80,7 @@ DOMAIN_PROBLEMS: tuple[tuple[type[ChatbotError], ProblemKind], ...] = (
     (ConflictError, ProblemKind(409, "conflict", "Conflicts with the current state")),
     (DatabaseUnavailableError, ProblemKind(503, "database-unavailable",
                                            "The database is unavailable")),
+    (RequestTimeoutError, ProblemKind(503, "timeout", "The request took too long")),
     (IndexNotFoundError, ProblemKind(503, "index-not-found", "No search index yet")),
     (IndexIncompatibleError, ProblemKind(503, "index-incompatible",
                                          "The search index is unusable")),
@@ -180,6 +182,9 @@ async def _on_domain_error(request: Request, exc: Exception) -> Response:
         detail: Any = [field_error(_location(request, exc.field), exc.field, str(exc))]
     else:
         detail = str(exc)
+    if isinstance(exc, RequestTimeoutError):
+        settings = getattr(request.app.state, "settings", None)
+        headers["Retry-After"] = str(getattr(settings, "overload_retry_after_seconds", 5))
     if isinstance(exc, DatabaseUnavailableError):
         headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
         # The driver's message (host, reason) is for operators only.

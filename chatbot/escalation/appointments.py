@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from chatbot.errors import (
     ConflictError,
     ContactLimitError,
+    DatabaseUnavailableError,
     InvalidInputError,
     NotFoundError,
     SlotTakenError,
@@ -32,10 +33,12 @@ from chatbot.escalation.tokens import (
     fingerprint,
     hash_token,
     issue_token,
+    read_only_token,
 )
 from chatbot.storage.models import Appointment
 
 REFERENCE_SCOPE = "appointment"
+ICS_PURPOSE = "ics"
 MAX_LISTING_DAYS = 31
 
 
@@ -62,6 +65,16 @@ class BookedAppointment:
     appointment: Appointment
     cancel_token: str
     replayed: bool
+
+    @property
+    def ics_token(self) -> str:
+        """The read-only token of the .ics link: it downloads the calendar file and
+        nothing else (no status look-up, no cancelling)."""
+        return ics_token_for(self.cancel_token, self.appointment.reference)
+
+
+def ics_token_for(cancel_token: str, reference: str) -> str:
+    return read_only_token(cancel_token, purpose=ICS_PURPOSE, reference=reference)
 
 
 def _service(calendars: Calendars, name: str) -> ServiceCalendar:
@@ -146,7 +159,8 @@ def book_appointment(session: Session, *, calendars: Calendars, request: Appoint
         if counter in taken:
             continue
         appointment = Appointment(
-            reference=reference, cancel_token_hash=hash_token(token), token_salt=salt,
+            reference=reference, cancel_token_hash=hash_token(token),
+            ics_token_hash=hash_token(ics_token_for(token, reference)), token_salt=salt,
             idempotency_key_hash=key_hash, request_fingerprint=request_fp,
             service=slot.service, slot_start=slot.start, slot_end=slot.end,
             counter_number=counter, name=request.name, contact_email=request.contact_email,
@@ -166,12 +180,37 @@ def book_appointment(session: Session, *, calendars: Calendars, request: Appoint
                     session.rollback()
                     return _replay(existing, idempotency_key, request_fp)
             continue
-        session.commit()
-        return BookedAppointment(appointment=appointment, cancel_token=token, replayed=False)
+        stored = _commit_or_confirm(session, appointment)
+        return BookedAppointment(appointment=stored, cancel_token=token, replayed=False)
     session.rollback()  # gives the reference number back
     local = slot.local_start
     raise SlotTakenError(f"the {local:%Y-%m-%d %H:%M} slot of {request.service} is fully "
                          f"booked; choose another slot")
+
+
+def _commit_or_confirm(session: Session, appointment: Appointment) -> Appointment:
+    """Commit the booking and return it. When the connection broke during COMMIT the
+    server may have stored it anyway: look on a fresh connection, so that the citizen
+    gets a 201 for a booking that exists (not a 503 that invites booking twice) and a
+    503 only for one that does not. If even the look-up fails, the 503 stands; a retry
+    with the same Idempotency-Key then finds the booking if it was stored."""
+    token_hash = appointment.cancel_token_hash
+    try:
+        session.commit()
+    except DatabaseUnavailableError:
+        session.rollback()
+        stored = _by_cancel_token_hash(session, token_hash)
+        if stored is None:
+            raise
+        session.commit()
+        return stored
+    return appointment
+
+
+def _by_cancel_token_hash(session: Session, token_hash: str) -> Appointment | None:
+    return session.scalars(
+        select(Appointment).where(Appointment.cancel_token_hash == token_hash)
+    ).one_or_none()
 
 
 def _check_contact_cap(session: Session, request: AppointmentRequest, cap: int,
@@ -210,6 +249,7 @@ def _replay(appointment: Appointment, idempotency_key: str,
 
 def get_appointment_for_citizen(session: Session, *, reference: str,
                                 token: str) -> Appointment:
+    """With the full (cancel) token."""
     # The token is part of the lookup: an unknown reference and a wrong token take the
     # same path to the same answer.
     appointment = session.scalars(
@@ -218,6 +258,19 @@ def get_appointment_for_citizen(session: Session, *, reference: str,
     ).one_or_none()
     if appointment is None:
         raise NotFoundError("no appointment with this reference and token")
+    return appointment
+
+
+def get_appointment_for_ics(session: Session, *, reference: str,
+                            ics_token: str) -> Appointment:
+    """With the .ics link's read-only token; the same answer for an unknown reference
+    and a wrong token (and for the cancel token: it is not this token)."""
+    appointment = session.scalars(
+        select(Appointment).where(Appointment.reference == reference,
+                                  Appointment.ics_token_hash == hash_token(ics_token))
+    ).one_or_none()
+    if appointment is None:
+        raise NotFoundError("no appointment with this reference and calendar token")
     return appointment
 
 
@@ -230,7 +283,18 @@ def cancel_appointment(session: Session, *, reference: str, token: str,
     if appointment.slot_start <= now:
         raise ConflictError("this appointment has already begun or taken place")
     appointment.cancelled_at = now
-    session.commit()
+    try:
+        session.commit()
+    except DatabaseUnavailableError:
+        # The COMMIT may have reached the server before the connection broke: the
+        # citizen is told what is stored (cancelled: 200; not: 503, and cancelling
+        # again is harmless).
+        session.rollback()
+        stored = get_appointment_for_citizen(session, reference=reference, token=token)
+        session.commit()
+        if stored.cancelled_at is None:
+            raise
+        return stored
     return appointment
 
 

@@ -52,3 +52,13 @@ def issue_token(*, idempotency_key: str | None, request_fingerprint: str) -> tup
     salt = new_salt()
     seed = idempotency_key if idempotency_key is not None else new_token()
     return derive_token(salt=salt, seed=seed, request_fingerprint=request_fingerprint), salt
+
+
+def read_only_token(token: str, *, purpose: str, reference: str) -> str:
+    """A token for one narrower use (`purpose`, e.g. "ics") derived one-way from a
+    citizen's full token: it can go into a link, and whoever reads the link cannot get
+    the full token (which cancels) back from it. Derivable again from the full token, so
+    an Idempotency-Key replay can show the same link."""
+    digest = hmac.new(token.encode("utf-8"), f"{purpose}\x00{reference}".encode(),
+                      hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")

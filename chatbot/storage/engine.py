@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Connection, ExceptionContext, make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 from sqlalchemy.pool import NullPool, QueuePool, StaticPool
 
-from chatbot.errors import DatabaseUnavailableError
+from chatbot.deadline import DEADLINE_INFO_KEY, Deadline
+from chatbot.errors import DatabaseUnavailableError, RequestTimeoutError
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +147,32 @@ def _sqlite_engine(url: URL, *, probe: bool = False) -> Engine:
     return engine
 
 
+_WROTE_INFO_KEY = "chatbot.wrote"
+
+
+def _note_write(session: Session, _flush: UOWTransaction) -> None:
+    session.info[_WROTE_INFO_KEY] = True
+
+
+def _forget_write(session: Session) -> None:
+    session.info.pop(_WROTE_INFO_KEY, None)
+
+
+def _check_deadline(session: Session) -> None:
+    """Before every COMMIT (and savepoint release) of a writing session that serves a
+    request with a deadline: see `chatbot.deadline`. A COMMIT that stores nothing only
+    stops the work of a request that was already answered. Writes are known by the
+    ORM's flushes (every write path of the service stores an ORM object)."""
+    deadline: Deadline | None = session.info.get(DEADLINE_INFO_KEY)
+    if deadline is None:
+        return
+    writes = bool(session.info.get(_WROTE_INFO_KEY) or session.new or session.dirty
+                  or session.deleted)
+    if deadline.expired or (writes and not deadline.claim_commit()):
+        raise RequestTimeoutError("the request's deadline passed before its write was "
+                                  "committed; nothing was stored")
+
+
 class Database:
     """One engine per process and the two kinds of session the service needs."""
 
@@ -157,6 +184,9 @@ class Database:
         self._writer = sessionmaker(
             self.engine.execution_options(**{SQLITE_IMMEDIATE: True}), expire_on_commit=False
         )
+        event.listen(self._writer, "after_flush", _note_write)
+        event.listen(self._writer, "before_commit", _check_deadline)
+        event.listen(self._writer, "after_commit", _forget_write)
 
     @property
     def dialect(self) -> str:

@@ -271,6 +271,8 @@ class Appointment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
     cancel_token_hash: Mapped[str] = mapped_column(String(HASH_CHARS))
+    # The .ics link's read-only token (NULL on rows booked before revision 0006).
+    ics_token_hash: Mapped[str | None] = mapped_column(String(HASH_CHARS), unique=True)
     token_salt: Mapped[str] = mapped_column(String(HASH_CHARS))
     idempotency_key_hash: Mapped[str | None] = mapped_column(String(HASH_CHARS), unique=True)
     request_fingerprint: Mapped[str] = mapped_column(String(HASH_CHARS))

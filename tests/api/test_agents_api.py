@@ -127,7 +127,8 @@ def test_working_a_ticket(backoffice_client: TestClient, agent: dict[str, str],
 
     # The citizen sees the status change and the reply, never the internal note.
     citizen = backoffice_client.get(f"/api/v1/tickets/{created['reference']}",
-                                    params={"token": created["access_token"]}).json()
+                                    headers={"X-Access-Token": created["access_token"]}
+                                    ).json()
     assert citizen["status"] == "in_progress"
     assert [h["status"] for h in citizen["history"]] == ["open", "in_progress"]
     assert citizen["replies"] == [{"text": "Ihr Bescheid kommt nächste Woche.",

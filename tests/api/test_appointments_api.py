@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -95,7 +96,7 @@ def test_book_download_and_cancel(backoffice_client: TestClient, database: Datab
     shown = backoffice_client.get(booked["status_url"], headers=token).json()
     assert shown["status"] == "booked"
     assert shown["service_title"] == "Bauaufsicht"
-    assert backoffice_client.delete(booked["status_url"], params={"token": "nope"}
+    assert backoffice_client.delete(booked["status_url"], headers={"X-Access-Token": "nope"}
                                     ).status_code == 404
     cancelled = backoffice_client.delete(booked["status_url"], headers=token)
     assert cancelled.status_code == 200
@@ -105,6 +106,53 @@ def test_book_download_and_cancel(backoffice_client: TestClient, database: Datab
     again = backoffice_client.post("/api/v1/appointments", json={**BODY, "name": "Max"})
     assert again.status_code == 201
     assert _appointments(database) == 2
+
+
+def test_the_ics_link_carries_a_read_only_token(backoffice_client: TestClient,
+                                                database: Database) -> None:
+    booked = backoffice_client.post("/api/v1/appointments", json=BODY).json()
+    cancel = booked["cancel_token"]
+    assert cancel not in booked["ics_url"]
+    ics_token = parse_qs(urlsplit(booked["ics_url"]).query)["token"][0]
+    reference, status_url = booked["reference"], booked["status_url"]
+
+    # The link's token downloads the calendar file and does nothing else.
+    assert backoffice_client.get(booked["ics_url"]).status_code == 200
+    for response in (
+        backoffice_client.get(status_url, headers={"X-Access-Token": ics_token}),
+        backoffice_client.delete(status_url, headers={"X-Access-Token": ics_token}),
+    ):
+        assert response.status_code == 404
+    # The cancel token works in the header only, never in the URL (URLs reach logs).
+    for response in (
+        backoffice_client.get(status_url, params={"token": cancel}),
+        backoffice_client.delete(status_url, params={"token": cancel}),
+    ):
+        assert response.status_code == 401
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "X-Access-Token header" in response.json()["detail"]
+        assert "not accepted" in response.json()["detail"]
+    # ...nor is it a calendar token (another booking's calendar token is not either).
+    assert backoffice_client.get(f"/api/v1/appointments/{reference}/ics",
+                                 params={"token": cancel}).status_code == 404
+    ics_by_header = backoffice_client.get(f"/api/v1/appointments/{reference}/ics",
+                                          headers={"X-Access-Token": cancel})
+    assert ics_by_header.status_code == 200
+    with database.session() as session:
+        stored = session.scalars(select(Appointment)).one()
+        assert stored.cancelled_at is None
+        assert stored.ics_token_hash not in (None, stored.cancel_token_hash)
+        assert ics_token not in (stored.ics_token_hash, stored.cancel_token_hash)
+    assert backoffice_client.get(status_url, headers={"X-Access-Token": cancel}
+                                 ).json()["status"] == "booked"
+
+
+def test_a_replayed_booking_shows_the_same_ics_link(backoffice_client: TestClient) -> None:
+    headers = {"Idempotency-Key": "booking-ics-0001"}
+    first = backoffice_client.post("/api/v1/appointments", json=BODY, headers=headers).json()
+    retry = backoffice_client.post("/api/v1/appointments", json=BODY, headers=headers).json()
+    assert retry["ics_url"] == first["ics_url"]
+    assert backoffice_client.get(retry["ics_url"]).status_code == 200
 
 
 def test_a_full_slot_is_409_and_stores_nothing_more(backoffice_client: TestClient,

@@ -104,12 +104,12 @@ def test_bookings_and_status_lookups_are_limited(make_client: ClientFactory,
 
     # Guessing tokens: wrong ones count against the same budget as right ones.
     url = f"/api/v1/appointments/{booked.json()['reference']}"
-    assert client.get(url, params={"token": "guess-1"}).status_code == 404
+    assert client.get(url, headers={"X-Access-Token": "guess-1"}).status_code == 404
     assert client.get(url + "/ics", params={"token": "guess-2"}).status_code == 404
     blocked = client.get(url, headers={"X-Access-Token": booked.json()["cancel_token"]})
     _assert_problem(blocked, 429, "rate-limited")
     assert client.get("/api/v1/tickets/KR-2026-000001",
-                      params={"token": "guess-3"}).status_code == 429
+                      headers={"X-Access-Token": "guess-3"}).status_code == 429
     # Listing free slots is not a look-up by reference: not limited.
     assert client.get("/api/v1/appointments/slots",
                       params={"service": "bauen"}).status_code == 200

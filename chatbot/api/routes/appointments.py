@@ -1,22 +1,23 @@
-"""Appointment calendars for citizens: free slots, booking, .ics download, cancelling."""
+"""Appointment calendars for citizens: free slots, booking, .ics download, cancelling.
+
+Tokens stay out of URLs that reach logs: the status look-up and cancelling take the
+cancel token only in the `X-Access-Token` header. The `.ics` link a booking returns
+carries a separate read-only token (derived one-way from the cancel token) that
+downloads the calendar file and does nothing else; the file holds no more than the
+service, time, place and reference.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
 
 from chatbot.api.constraints import CalendarDate
 from chatbot.api.deps import CalendarsDep, DbSession, DbWriteSession, NowDep, SettingsDep
 from chatbot.api.mappers import appointment_created, appointment_public, slot_public
-from chatbot.api.routes.tickets import (
-    IdempotencyKey,
-    ReferencePath,
-    TokenHeader,
-    TokenQuery,
-    citizen_token,
-)
+from chatbot.api.routes.tickets import IdempotencyKey, ReferencePath
 from chatbot.api.schemas.appointments import (
     AppointmentCreate,
     AppointmentCreated,
@@ -32,12 +33,32 @@ from chatbot.escalation.appointments import (
     cancel_appointment,
     free_slots,
     get_appointment_for_citizen,
+    get_appointment_for_ics,
 )
 from chatbot.escalation.calendars import WEEKDAYS
 from chatbot.escalation.clock import CITY_TIMEZONE
 from chatbot.escalation.ics import appointment_ics
 
 router = APIRouter(prefix="/api/v1/appointments", tags=["appointments"])
+
+CancelTokenHeader = Annotated[str | None, Header(
+    alias="X-Access-Token", max_length=200,
+    description="The booking's `cancel_token` (never in the URL: URLs reach logs)")]
+IcsTokenQuery = Annotated[str | None, Query(
+    max_length=200, description="The read-only calendar token of the booking's `ics_url`; "
+                                "it cannot cancel or look the booking up")]
+_NO_TOKEN: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No token given in the X-Access-Token header"}}
+
+
+def cancel_token(request: Request, header_token: str | None) -> str:
+    if header_token:
+        return header_token
+    hint = (" (a token in the URL is not accepted: URLs end up in logs)"
+            if "token" in request.query_params else "")
+    raise HTTPException(status.HTTP_401_UNAUTHORIZED,
+                        detail=f"the cancel token is required in the X-Access-Token "
+                               f"header{hint}")
 
 
 @router.get("/services", response_model=list[ServicePublic], summary="Bookable services")
@@ -99,34 +120,44 @@ def post_appointment(body: AppointmentCreate, request: Request, response: Respon
     path = f"/api/v1/appointments/{booked.appointment.reference}"
     return appointment_created(
         booked, calendars,
-        # A plain link must be able to download the file, so it carries the token.
+        # A plain link must be able to download the file, so it carries a token: the
+        # read-only one, since links end up in logs, histories and shared calendars.
         ics_url=absolute_url(request, settings,
-                             f"{path}/ics?token={quote(booked.cancel_token)}"),
+                             f"{path}/ics?token={quote(booked.ics_token)}"),
         status_url=absolute_url(request, settings, path))
 
 
 @router.get("/{reference}", response_model=AppointmentPublic, summary="An appointment",
-            responses={401: {"description": "No access token given"},
+            responses={**_NO_TOKEN,
                        404: {"description": "Unknown reference or wrong token"}})
-def get_appointment(reference: ReferencePath, session: DbSession, calendars: CalendarsDep,
-                    token: TokenQuery = None,
-                    x_access_token: TokenHeader = None) -> AppointmentPublic:
+def get_appointment(reference: ReferencePath, request: Request, session: DbSession,
+                    calendars: CalendarsDep,
+                    x_access_token: CancelTokenHeader = None) -> AppointmentPublic:
     appointment = get_appointment_for_citizen(
-        session, reference=reference, token=citizen_token(token, x_access_token))
+        session, reference=reference, token=cancel_token(request, x_access_token))
     return appointment_public(appointment, calendars)
 
 
 @router.get("/{reference}/ics", summary="The appointment as an .ics calendar file",
+            description="With the read-only `token` of the booking's `ics_url`, or with the "
+                        "cancel token in the X-Access-Token header.",
             response_class=Response,
             responses={200: {"content": {"text/calendar": {}}},
-                       401: {"description": "No access token given"},
+                       401: {"description": "No token given"},
                        404: {"description": "Unknown reference or wrong token"}})
 def get_appointment_ics(reference: ReferencePath, request: Request, session: DbSession,
                         settings: SettingsDep, calendars: CalendarsDep, now: NowDep,
-                        token: TokenQuery = None,
-                        x_access_token: TokenHeader = None) -> Response:
-    appointment = get_appointment_for_citizen(
-        session, reference=reference, token=citizen_token(token, x_access_token))
+                        token: IcsTokenQuery = None,
+                        x_access_token: CancelTokenHeader = None) -> Response:
+    if x_access_token:
+        appointment = get_appointment_for_citizen(session, reference=reference,
+                                                  token=x_access_token)
+    elif token:
+        appointment = get_appointment_for_ics(session, reference=reference, ics_token=token)
+    else:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED,
+                            detail="the calendar token (?token= of the ics_url) or the cancel "
+                                   "token (X-Access-Token header) is required")
     body = appointment_ics(appointment, calendars.service(appointment.service), now=now,
                            uid_domain=public_host(request, settings))
     return Response(body, media_type="text/calendar; charset=utf-8", headers={
@@ -137,13 +168,13 @@ def get_appointment_ics(reference: ReferencePath, request: Request, session: DbS
 
 @router.delete("/{reference}", response_model=AppointmentPublic,
                summary="Cancel an appointment (frees the slot)",
-               responses={401: {"description": "No access token given"},
+               responses={**_NO_TOKEN,
                           404: {"description": "Unknown reference or wrong token"},
                           409: {"description": "The appointment has already begun"}})
-def delete_appointment(reference: ReferencePath, session: DbWriteSession,
-                       calendars: CalendarsDep, now: NowDep, token: TokenQuery = None,
-                       x_access_token: TokenHeader = None) -> AppointmentPublic:
+def delete_appointment(reference: ReferencePath, request: Request, session: DbWriteSession,
+                       calendars: CalendarsDep, now: NowDep,
+                       x_access_token: CancelTokenHeader = None) -> AppointmentPublic:
     appointment = cancel_appointment(session, reference=reference,
-                                     token=citizen_token(token, x_access_token), now=now)
+                                     token=cancel_token(request, x_access_token), now=now)
     return appointment_public(appointment, calendars)
 

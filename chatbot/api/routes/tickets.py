@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response, status
+from fastapi import APIRouter, Header, HTTPException, Path, Request, Response, status
 from pydantic import AfterValidator
 
 from chatbot.api.deps import CalendarsDep, DbSession, DbWriteSession, NowDep, SettingsDep
@@ -36,16 +36,18 @@ IdempotencyKey = Annotated[str | None, Header(
     alias=IDEMPOTENCY_HEADER, pattern=IDEMPOTENCY_KEY_PATTERN,
     description="A client-chosen unique value (e.g. a UUID); a retried request with the "
                 "same key and body returns the first ticket instead of a second one")]
-TokenQuery = Annotated[str | None, Query(max_length=200, description="The access token")]
-TokenHeader = Annotated[str | None, Header(alias="X-Access-Token", max_length=200)]
+TokenHeader = Annotated[str | None, Header(
+    alias="X-Access-Token", max_length=200,
+    description="The ticket's access token (never in the URL: URLs reach logs)")]
 
 
-def citizen_token(query_token: str | None, header_token: str | None) -> str:
-    token = header_token or query_token
-    if not token:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED,
-                            detail="the access token is required (?token= or X-Access-Token)")
-    return token
+def citizen_token(request: Request, header_token: str | None) -> str:
+    if header_token:
+        return header_token
+    hint = (" (a token in the URL is not accepted: URLs end up in logs)"
+            if "token" in request.query_params else "")
+    raise HTTPException(status.HTTP_401_UNAUTHORIZED,
+                        detail=f"the access token is required in the X-Access-Token header{hint}")
 
 
 @router.post(
@@ -87,11 +89,10 @@ def post_ticket(body: TicketCreate, request: Request, response: Response,
     responses={401: {"description": "No access token given"},
                404: {"description": "Unknown reference or wrong token"}},
 )
-def get_ticket_status(reference: ReferencePath, session: DbSession,
-                      token: TokenQuery = None,
+def get_ticket_status(reference: ReferencePath, request: Request, session: DbSession,
                       x_access_token: TokenHeader = None) -> TicketPublic:
     ticket = get_ticket_for_citizen(session, reference=reference,
-                                    token=citizen_token(token, x_access_token))
+                                    token=citizen_token(request, x_access_token))
     return ticket_public(ticket)
 
 
@@ -103,14 +104,12 @@ def get_ticket_status(reference: ReferencePath, session: DbSession,
                409: {"description": "The ticket is closed"}},
 )
 def post_citizen_message(reference: ReferencePath, body: CitizenMessageCreate,
-                         session: DbWriteSession, now: NowDep, settings: SettingsDep,
-                         x_access_token: TokenHeader = None) -> TicketPublic:
-    """Only with the `X-Access-Token` header: a token in a URL of a write would end up
-    in logs. Personal identifiers in the text are masked before it is stored."""
-    if not x_access_token:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED,
-                            detail="the access token is required (X-Access-Token)")
-    ticket = add_citizen_message(session, reference=reference, token=x_access_token,
+                         request: Request, session: DbWriteSession, now: NowDep,
+                         settings: SettingsDep, x_access_token: TokenHeader = None
+                         ) -> TicketPublic:
+    """Personal identifiers in the text are masked before it is stored."""
+    ticket = add_citizen_message(session, reference=reference,
+                                 token=citizen_token(request, x_access_token),
                                  text=body.text, now=now,
                                  hotline_phone=settings.hotline_phone)
     return ticket_public(ticket)

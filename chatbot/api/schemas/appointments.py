@@ -60,12 +60,14 @@ class AppointmentCreate(RequestBody):
 
 class AppointmentCreated(BaseModel):
     reference: str = Field(examples=["TA-2026-000123"])
-    cancel_token: str = Field(description="Needed to see, download or cancel; shown once")
+    cancel_token: str = Field(description="Needed to see or cancel the booking (send it in "
+                                          "the X-Access-Token header); shown once")
     service: str
     start: datetime
     end: datetime
     status: Literal["booked", "cancelled"]
-    ics_url: str
+    ics_url: str = Field(description="Downloads the .ics file; carries a read-only token "
+                                     "that cannot cancel or look the booking up")
     status_url: str
 
 
