@@ -98,7 +98,7 @@ def test_access_lines_are_json_with_the_request_id_and_nothing_private(
     assert created.json()["reference"] not in text  # the route template, not the path
     access = [e for e in json_lines(text) if e["logger"] == "chatbot.access"]
     assert [(e["method"], e["route"], e["status"]) for e in access] == [
-        ("POST", "/api/v1/tickets", 201), ("GET", "/api/v1/tickets/{reference}", 404)]
+        ("POST", "/api/v1/tickets", 201), ("GET", "/api/v1/tickets/{reference}", 401)]
     for entry, response in zip(access, (created, looked_up), strict=True):
         assert entry["request_id"] == response.headers["X-Request-ID"]
         assert entry["duration_ms"] >= 0
@@ -197,4 +197,4 @@ def test_chatbot_serve_logs_json_without_addresses_or_tokens(tmp_path: Path) -> 
     assert any(e["logger"].startswith("uvicorn") for e in entries)  # uvicorn's own, as JSON
     access = [e for e in entries if e["logger"] == "chatbot.access"]
     assert [(e["route"], e["status"], e["request_id"]) for e in access] == [
-        ("/api/v1/tickets/{reference}", 404, request_id)]
+        ("/api/v1/tickets/{reference}", 401, request_id)]
