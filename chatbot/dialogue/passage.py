@@ -20,8 +20,10 @@ _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,2}[.)])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
-MAX_SECTION_CHARS = 900
-"""A section longer than this is cut at a block boundary and links to the article."""
+MAX_SECTION_CHARS = 1200
+"""A section longer than this is cut at a block boundary and links to the article (with
+the right article, the blind train questions' facts were quoted in 0.856 of the cases
+at 900, 0.881 at 1200, 0.890 at 1400; the reply grows by 6% from 900 to 1200)."""
 MAX_SECTIONS = 2
 """A question asking about two things (fee and documents) gets both sections."""
 CONTACT_ONLY_CHARS = 220
