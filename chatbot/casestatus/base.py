@@ -64,7 +64,8 @@ def parse_date_of_birth(text: str) -> date | None:
     return None
 
 
-_DATE_IN_TEXT = re.compile(r"(?<![\d.-])(\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{1,2}-\d{1,2})(?![\d.-]*\d)")
+_DATE_IN_TEXT = re.compile(
+    r"(?<![\d.-])(\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{1,2}-\d{1,2})(?![\d.-]*\d)")
 _NUMBER_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{3,}")
 
 

@@ -105,8 +105,8 @@ def parse_export(raw: bytes, path: Path) -> dict[_Key, CaseState]:
             key, state = _case(row, path, line)
             if key in cases:
                 raise CaseStatusConfigurationError(
-                    f"{path}, line {line}: application {row['application_number'].strip()!r} "
-                    "with this date of birth appears twice")
+                    f"{path}, line {line}: the same application number and date of birth "
+                    "twice (the log names no personal data)")
             cases[key] = state
     except csv.Error as exc:
         raise CaseStatusConfigurationError(f"{path}, line {reader.line_num}: {exc}") from exc
