@@ -140,6 +140,12 @@ class Settings(BaseSettings):
         description='Opening hours per weekday, Europe/Berlin; JSON in the environment, e.g. '
                     '{"mon": "08:00-17:00", "fri": "08:00-13:00"}; days left out are closed')
 
+    case_status_csv: Path | None = Field(
+        default=None,
+        description="Departmental CSV export for case-status look-ups (application_number, "
+                    "date_of_birth, kind, state, date); re-read when it changes; unset: the "
+                    "chat offers no case-status look-up")
+
     # The citizens' widget (web_widget/, served at /widget.js).
     widget_dir: Path = Field(default=Path("web_widget"),
                              description="Widget sources: widget.js, widget.css, i18n/*.json")

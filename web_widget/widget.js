@@ -522,6 +522,11 @@ function renderActions(message, index) {
         type: "button", class: "action secondary", disabled: !isLast,
         onclick: (event) => openAppointmentForm(message, action, event.currentTarget),
       }, t("action_appointment")));
+    } else if (action.kind === "case_status") {
+      box.append(el("button", {
+        type: "button", class: "action", disabled: !isLast,
+        onclick: (event) => openCaseStatusForm(message, action, event.currentTarget),
+      }, t("action_case_status")));
     }
   }
   return box;
@@ -827,6 +832,67 @@ function openTicketForm(message, action, opener) {
       submit.disabled = false;
       serverErrors(form, error);
       (firstInvalid(form) || submit).focus();
+    }
+  });
+  holder.append(form);
+  form.querySelector("input").focus();
+}
+
+// --- case status: application number + date of birth -> the department's answer -------------
+
+function openCaseStatusForm(message, action, opener) {
+  if (focusOpenForm(opener)) return;
+  const holder = opener.closest(".msg");
+  const headingId = uid("casestatus");
+  const form = el("form", { class: "inline-form case-status-form", novalidate: true, "aria-labelledby": headingId });
+  const answer = el("p", { class: "case-status-answer", role: "status" });
+  form.append(
+    el("h3", { id: headingId, text: t("case_status_title") }),
+    field(t("application_number"), el("input", { type: "text", name: "application_number",
+      autocomplete: "off", maxlength: "60" })),
+    field(t("date_of_birth"), el("input", { type: "text", name: "date_of_birth", autocomplete: "bday",
+      inputmode: "numeric", maxlength: "10", placeholder: t("date_of_birth_placeholder") }),
+    { hint: t("date_of_birth_hint") }),
+    el("p", { class: "error form-error", role: "alert" }),
+    answer,
+    el("div", { class: "form-buttons" },
+      el("button", { type: "submit", class: "action" }, t("submit_case_status")),
+      cancelButton(form, opener)),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    answer.textContent = "";
+    const number = form.elements.application_number.value.trim();
+    const birth = form.elements.date_of_birth.value.trim();
+    if (!number) setFieldError(form, "application_number", t("application_number_required"));
+    if (!/^(\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{1,2}-\d{1,2})$/.test(birth)) {
+      setFieldError(form, "date_of_birth", t("date_of_birth_invalid"));
+    }
+    if (firstInvalid(form)) {
+      firstInvalid(form).focus();
+      return;
+    }
+    const submit = form.querySelector("button[type=submit]");
+    submit.disabled = true;
+    try {
+      const result = await api(action.href || "/api/v1/case-status", {
+        json: { application_number: number, date_of_birth: birth, lang: state.uiLang },
+      });
+      answer.textContent = result.text;
+      announce(result.text);
+    } catch (error) {
+      const fields = { application_number: "application_number_required", date_of_birth: "date_of_birth_invalid" };
+      if (error.status === 422 && Array.isArray(error.detail)) {
+        for (const item of error.detail) {
+          const loc = (item.loc || []).filter((part) => typeof part === "string");
+          const name = loc[loc.length - 1];
+          if (fields[name]) setFieldError(form, name, t(fields[name]));
+        }
+      }
+      if (!firstInvalid(form)) form.querySelector(".form-error").textContent = errorText(error);
+    } finally {
+      submit.disabled = false;
     }
   });
   holder.append(form);

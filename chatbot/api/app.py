@@ -22,11 +22,13 @@ from chatbot.api.observability import ObservabilityMiddleware
 from chatbot.api.openapi_problems import install_problem_documentation
 from chatbot.api.problems import install_problem_handlers
 from chatbot.api.routes import admin, articles, editor, health, search
+from chatbot.api.routes import case_status as case_status_routes
 from chatbot.api.routes import chat as chat_routes
 from chatbot.api.routes import hotline as hotline_routes
 from chatbot.api.routes import widget as widget_routes
 from chatbot.api.security_headers import SecurityHeadersMiddleware
 from chatbot.api.widget_bundle import build_widget_bundle
+from chatbot.casestatus import CsvCaseStatusConnector
 from chatbot.config import Settings, get_settings
 from chatbot.dialogue.compose import Composer
 from chatbot.dialogue.hotline import Hotline, parse_hours
@@ -102,6 +104,10 @@ def create_app(settings: Settings | None = None, *, search_service: SearchServic
                                 phone=settings.hotline_phone,
                                 subdivision=settings.hotline_holiday_subdivision)
     app.include_router(chat_routes.router)
+    # Case status: a malformed export stops start-up here; a missing one only logs.
+    app.state.case_status = (CsvCaseStatusConnector(settings.case_status_csv)
+                             if settings.case_status_csv is not None else None)
+    app.include_router(case_status_routes.router)
     app.include_router(hotline_routes.router)
     # Editors' admin API and page (re-index, versions, translation status).
     app.include_router(admin.router)

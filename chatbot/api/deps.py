@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session
 from chatbot.api.deadlines import DEADLINE_SCOPE_KEY
 from chatbot.api.metrics import Metrics
 from chatbot.api.widget_bundle import WidgetBundle
+from chatbot.casestatus import CaseStatusConnector
 from chatbot.config import Settings, get_settings
 from chatbot.deadline import DEADLINE_INFO_KEY
 from chatbot.dialogue.compose import Composer
 from chatbot.dialogue.hotline import Hotline
+from chatbot.errors import NotFoundError
 from chatbot.escalation.calendars import Calendars
 from chatbot.escalation.clock import Clock
 from chatbot.escalation.users import Actor, authenticate, require_role
@@ -83,7 +85,20 @@ def _widget(request: Request) -> WidgetBundle:
     return bundle
 
 
+def _case_status(request: Request) -> CaseStatusConnector:
+    connector: CaseStatusConnector | None = request.app.state.case_status
+    if connector is None:
+        raise NotFoundError("case-status look-ups are not configured on this server")
+    return connector
+
+
+def _case_status_enabled(request: Request) -> bool:
+    return request.app.state.case_status is not None
+
+
 ComposerDep = Annotated[Composer, Depends(_composer)]
+CaseStatusDep = Annotated[CaseStatusConnector, Depends(_case_status)]
+CaseStatusEnabledDep = Annotated[bool, Depends(_case_status_enabled)]
 HotlineDep = Annotated[Hotline, Depends(_hotline)]
 WidgetBundleDep = Annotated[WidgetBundle, Depends(_widget)]
 
@@ -176,6 +191,8 @@ CurrentEditor = Annotated[Actor, _with_role("editor")]
 
 __all__ = [
     "CalendarsDep",
+    "CaseStatusDep",
+    "CaseStatusEnabledDep",
     "ComposerDep",
     "CurrentAgent",
     "CurrentEditor",

@@ -68,6 +68,8 @@ ENDPOINT_CLASSES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/appointments/{reference}"): "status",
     ("GET", "/api/v1/appointments/{reference}/ics"): "status",
     ("DELETE", "/api/v1/appointments/{reference}"): "status",
+    # Number + date of birth look-ups: limited so that pairs cannot be tried in bulk.
+    ("POST", "/api/v1/case-status"): "status",
 }
 MODEL_CLASSES = frozenset({"chat", "search"})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -37,7 +37,14 @@ from chatbot.api.schemas.tickets import (
 )
 from chatbot.api.transcript_text import text_parts
 from chatbot.dialogue.hotline import HotlineStatus
-from chatbot.dialogue.reply import Action, AppointmentAction, HotlineAction, Source, TicketAction
+from chatbot.dialogue.reply import (
+    Action,
+    AppointmentAction,
+    CaseStatusAction,
+    HotlineAction,
+    Source,
+    TicketAction,
+)
 from chatbot.dialogue.service import ChatReply
 from chatbot.escalation.appointments import BookedAppointment, FreeSlot
 from chatbot.escalation.calendars import Calendars
@@ -120,7 +127,8 @@ def actions_public(actions: list[Action], calendars: Calendars) -> list[dict[str
 
 
 def action_public(action: Action) -> dict[str, Any]:
-    """`{"kind": "ticket" | "appointment" | "hotline", ...}` (fixed contract)."""
+    """`{"kind": "ticket" | "appointment" | "hotline" | "case_status", ...}` (fixed
+    contract; `case_status` added for the departmental look-up form)."""
     if isinstance(action, TicketAction):
         return {"kind": "ticket", "method": "POST", "href": "/api/v1/tickets",
                 "department": action.department, "topic": action.topic,
@@ -131,6 +139,8 @@ def action_public(action: Action) -> dict[str, Any]:
     if isinstance(action, HotlineAction):
         return {"kind": "hotline", "phone": action.phone, "open": action.open,
                 "next_open": action.next_open.isoformat()}
+    if isinstance(action, CaseStatusAction):
+        return {"kind": "case_status", "method": "POST", "href": "/api/v1/case-status"}
     raise TypeError(f"unknown action {action!r}")
 
 

@@ -20,8 +20,8 @@ from chatbot.errors import ChatbotError
 from chatbot.language import SUPPORTED_LANGUAGES
 from chatbot.languages import load_languages
 
-TEMPLATES = ("answer", "appointment", "clarify", "escalate", "hotline", "out_of_scope", "smalltalk",
-             "unsupported")
+TEMPLATES = ("answer", "appointment", "case_status", "clarify", "escalate", "hotline",
+             "out_of_scope", "smalltalk", "unsupported")
 SUFFIX = ".md.j2"
 
 

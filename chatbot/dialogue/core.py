@@ -6,6 +6,8 @@ so what is measured is what citizens get.
 The order of decisions in a turn:
 1. unsupported language -> polite reply in German and English;
 2. small talk -> a short template reply;
+   "is my ID card ready?" with a case-status connector -> the look-up form (the
+   answer itself comes from the case-status API, outside the dialogue);
 3. the message is searched on its own; its evidence decides whether it sets a topic;
 4. a request for a person -> escalation about the message's own topic when confident,
    else the conversation's confident topic, else no topic;
@@ -30,6 +32,7 @@ from chatbot.dialogue.policy import Decision, Evidence, PolicyProfile, ReplyType
 from chatbot.dialogue.reply import (
     Action,
     AppointmentAction,
+    CaseStatusAction,
     HotlineAction,
     Reply,
     Source,
@@ -84,13 +87,15 @@ class Searcher(Protocol):
 
 class Dialogue:
     def __init__(self, *, searcher: Searcher, composer: Composer, policy: PolicyProfile,
-                 languages: dict[str, LanguageData], contact_marker: str | None = None
-                 ) -> None:
+                 languages: dict[str, LanguageData], contact_marker: str | None = None,
+                 case_status: bool = False) -> None:
         self.searcher = searcher
         self.composer = composer
         self.policy = policy
         self.languages = languages
         self.contact_marker = contact_marker
+        self.case_status = case_status
+        """A case-status connector is configured: offer the look-up form."""
 
     def respond(self, message: str, language: LanguageGuess, history: Sequence[PastTurn],
                 status: HotlineStatus, url_for: UrlFor, *, text_lang: str | None = None
@@ -129,6 +134,8 @@ class _Turn:
         if kind is not None:
             return Reply(type=ReplyType.ANSWER, evidence=Evidence.CONFIDENT, confidence=1.0,
                          text=self.d.composer.render(self.code, "smalltalk", kind=kind.value))
+        if self.d.case_status and intents.asks_case_status(self.message):
+            return self._case_status()
         data = self.d.languages[self.text_code]
         hits = self._search(self.message)
         own = self.d.policy.decide(hits, self.text_code)
@@ -305,6 +312,15 @@ class _Turn:
                      Evidence.NONE, confidence=1.0, text=text,
                      sources=[self._source(topic)] if topic else [], actions=actions,
                      hotline=self.status, topic=topic, confident_topic=topic is not None)
+
+    def _case_status(self) -> Reply:
+        """Ask for application number and date of birth; ticket and hotline stay open."""
+        text = self.d.composer.render(self.code, "case_status", situation="ask",
+                                      hotline=self.d.composer.hotline(self.code, self.status))
+        return Reply(type=ReplyType.ANSWER, evidence=Evidence.CONFIDENT, confidence=1.0,
+                     text=text, hotline=self.status,
+                     actions=[CaseStatusAction(), self._ticket_action(None, confident=False),
+                              self._hotline_action()])
 
     def _unsupported(self) -> Reply:
         text = self.d.composer.render(

@@ -59,3 +59,9 @@ def asks_for_human(text: str) -> bool:
     """The citizen asks for a person, a callback, a complaint or their case status."""
     return any(data.requests_person(text)
                for data in load_languages(SUPPORTED_LANGUAGES).values())
+
+
+def asks_case_status(text: str) -> bool:
+    """The citizen asks whether their own ID card or passport is ready."""
+    return any(data.asks_case_status(text)
+               for data in load_languages(SUPPORTED_LANGUAGES).values())

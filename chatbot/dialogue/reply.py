@@ -46,7 +46,14 @@ class HotlineAction:
     next_open: datetime
 
 
-Action = TicketAction | AppointmentAction | HotlineAction
+@dataclass(frozen=True)
+class CaseStatusAction:
+    """A form for application number and date of birth, answered by the case-status API."""
+
+    kind: ClassVar[str] = "case_status"
+
+
+Action = TicketAction | AppointmentAction | HotlineAction | CaseStatusAction
 
 
 @dataclass(frozen=True)

@@ -84,18 +84,20 @@ def validate_message(message: str) -> str:
 
 
 def build_dialogue(search: SearchService, composer: Composer, hotline: Hotline, *,
-                   policy: PolicyProfile | None = None) -> Dialogue:
+                   policy: PolicyProfile | None = None, case_status: bool = False) -> Dialogue:
     """The dialogue with the policy of the search's model profile unless one is given."""
     return Dialogue(searcher=search, composer=composer, policy=policy or search.profile.policy,
-                    languages=load_languages(SUPPORTED_LANGUAGES), contact_marker=hotline.phone)
+                    languages=load_languages(SUPPORTED_LANGUAGES), contact_marker=hotline.phone,
+                    case_status=case_status)
 
 
 class ChatService:
     def __init__(self, search: SearchService, composer: Composer, hotline: Hotline, *,
-                 policy: PolicyProfile | None = None) -> None:
+                 policy: PolicyProfile | None = None, case_status: bool = False) -> None:
         self.search = search
         self.hotline = hotline
-        self.dialogue = build_dialogue(search, composer, hotline, policy=policy)
+        self.dialogue = build_dialogue(search, composer, hotline, policy=policy,
+                                       case_status=case_status)
 
     def language(self, message: str, *, lang: str | None, previous: str | None
                  ) -> LanguageGuess:

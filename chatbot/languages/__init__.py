@@ -2,7 +2,8 @@
 
 Each file holds what the dialogue needs to know about a language that a model does not
 tell it: which words in a question ask for a fee, documents or a deadline, and which
-article headings answer that; how citizens ask for an appointment or a person; greetings,
+article headings answer that; how citizens ask for an appointment or a person, and
+whether their own ID card or passport is ready (case status); greetings,
 thanks and goodbyes; words that point back to the previous topic; weekday names for the
 hotline's opening times; the letters and function words that help language detection; how
 BM25 analyses its words (stemmer or prefix, stop words). Adding a language

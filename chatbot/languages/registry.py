@@ -53,6 +53,18 @@ class SmallTalkCues(BaseModel):
     filler: tuple[str, ...] = ()
 
 
+class CaseStatusCues(BaseModel):
+    """A question about one's own ID card or passport application: both a document word
+    and a readiness word ("Ist mein Ausweis fertig?")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    document: tuple[str, ...] = Field(description="Normalised words or word beginnings "
+                                                  "naming an ID card or passport")
+    ready: tuple[str, ...] = Field(description="Normalised words or word beginnings asking "
+                                               "whether it is ready or its state")
+
+
 class DetectionCues(BaseModel):
     """What the language detector adds to its n-gram model for this language."""
 
@@ -101,6 +113,7 @@ class LanguageData(BaseModel):
     small_talk: SmallTalkCues
     human_request: tuple[str, ...] = Field(
         description="Phrases asking for a person, a callback, a complaint or a case status")
+    case_status: CaseStatusCues
     refers_back: tuple[str, ...] = Field(
         description="Words that point back to the previous topic even in a long message")
     weekdays: tuple[str, str, str, str, str, str, str] = Field(
@@ -131,6 +144,11 @@ class LanguageData(BaseModel):
 
     def requests_person(self, text: str) -> bool:
         return _matches(normalise(text), self.human_request)
+
+    def asks_case_status(self, text: str) -> bool:
+        norm = normalise(text)
+        return (_matches(norm, self.case_status.document)
+                and _matches(norm, self.case_status.ready))
 
     def points_back(self, words: list[str]) -> bool:
         """Whether any of these normalised words refers back to the previous topic."""

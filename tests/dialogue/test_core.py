@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from chatbot.dialogue.compose import Composer
 from chatbot.dialogue.core import Dialogue, PastTurn
 from chatbot.dialogue.hotline import Hotline
@@ -60,15 +62,15 @@ class ScriptedSearcher:
         return sum(w in body for w in words) / len(words) if words else None
 
 
-def dialogue(searcher: ScriptedSearcher) -> Dialogue:
+def dialogue(searcher: ScriptedSearcher, *, case_status: bool = False) -> Dialogue:
     return Dialogue(searcher=searcher, composer=Composer(REPO / "prompts"), policy=SCORE_ONLY,
                     languages=load_languages(("de", "en", "fr", "it", "pl", "tr", "ku")),
-                    contact_marker="02151 86-0")
+                    contact_marker="02151 86-0", case_status=case_status)
 
 
 def respond(searcher: ScriptedSearcher, message: str, history: list[PastTurn] | None = None,
-            lang: str = "de"):  # type: ignore[no-untyped-def]
-    return dialogue(searcher).respond(
+            lang: str = "de", *, case_status: bool = False):  # type: ignore[no-untyped-def]
+    return dialogue(searcher, case_status=case_status).respond(
         message, LanguageGuess(code=lang, confidence=1.0, supported=True), history or [],
         Hotline().status(SATURDAY), lambda a, lang_: f"https://x/{a}?lang={lang_}")
 
@@ -199,3 +201,42 @@ def test_an_appointment_request_books_for_the_topic_it_names() -> None:
     reply = respond(searcher, "Termin bitte")
     assert reply.topic is None
     assert "Wofür brauchen Sie den Termin" in reply.text
+
+
+CASE_STATUS_QUESTIONS = [
+    ("de", "Ist mein Ausweis fertig?", "Antragsnummer"),
+    ("en", "is my passport ready", "application number"),
+    ("fr", "mon passeport est-il prêt", "numéro de demande"),
+    ("it", "la mia carta d'identità è pronta", "numero della richiesta"),
+    ("pl", "czy mój dowód jest gotowy", "numer wniosku"),
+    ("tr", "kimliğim hazır mı", "başvuru numaranızı"),
+    ("ku", "nasnameya min amade ye?", "hejmara serlêdanê"),
+]
+
+
+@pytest.mark.parametrize(("lang", "question", "asks_for"), CASE_STATUS_QUESTIONS)
+def test_is_my_id_ready_offers_the_case_status_form(lang: str, question: str,
+                                                    asks_for: str) -> None:
+    reply = respond(ScriptedSearcher({}), question, lang=lang, case_status=True)
+    assert [a.kind for a in reply.actions] == ["case_status", "ticket", "hotline"]
+    assert asks_for in reply.text
+    assert "02151 86-0" in reply.text
+
+
+@pytest.mark.parametrize(("lang", "question", "asks_for"), CASE_STATUS_QUESTIONS)
+def test_without_a_connector_the_status_question_goes_the_usual_way(
+        lang: str, question: str, asks_for: str) -> None:
+    reply = respond(ScriptedSearcher({}), question, lang=lang)
+    assert all(a.kind != "case_status" for a in reply.actions)
+    assert asks_for not in reply.text
+
+
+def test_a_status_question_about_my_passport_wins_over_the_request_for_a_person() -> None:
+    # "basvurumun durumu" alone asks for a person; with "my passport" it is a look-up.
+    mine = respond(ScriptedSearcher({}), "pasaport basvurumun durumu ne", lang="tr",
+                   case_status=True)
+    assert mine.actions[0].kind == "case_status"
+    any_application = respond(ScriptedSearcher({}), "basvurumun durumu", lang="tr",
+                              case_status=True)
+    assert any_application.type is ReplyType.ESCALATE
+    assert all(a.kind != "case_status" for a in any_application.actions)

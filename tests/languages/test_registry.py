@@ -18,6 +18,8 @@ def test_every_supported_language_has_complete_data() -> None:
         assert set(data.aspects) == set(Aspect), code
         assert data.appointment_request, code
         assert data.human_request, code
+        assert data.case_status.document, code
+        assert data.case_status.ready, code
         assert data.small_talk.greeting, code
         assert data.small_talk.thanks, code
         assert len(data.weekdays) == 7, code
@@ -61,6 +63,7 @@ def test_a_new_language_is_a_data_file(tmp_path: Path) -> None:
         "code: xx\nname: Toy\nappointment_request: [rendezvu]\nhuman_request: [hooman]\n"
         "refers_back: [zat]\nweekdays: [d1, d2, d3, d4, d5, d6, d7]\n"
         "small_talk: {greeting: [hai], thanks: [tanks], goodbye: [bai]}\n"
+        "case_status: {document: [mai pas], ready: [redi]}\n"
         + TOY_TEXT_DATA + "aspects:\n"
         + "".join(f"  {a.value}:\n    question: [{a.value}q]\n    heading: [{a.value}h]\n"
                   for a in Aspect), encoding="utf-8")
@@ -72,6 +75,8 @@ def test_a_new_language_is_a_data_file(tmp_path: Path) -> None:
     assert toy.requests_person("a hooman please")
     assert toy.points_back(["and", "zat"])
     assert toy.weekdays[0] == "d1"
+    assert toy.asks_case_status("iz mai pas redi")
+    assert not toy.asks_case_status("iz a pas redi")
 
 
 def test_broken_or_missing_language_files_name_the_file(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, status
 
 from chatbot.api.deps import (
     CalendarsDep,
+    CaseStatusEnabledDep,
     ComposerDep,
     DbWriteSession,
     HotlineDep,
@@ -32,8 +33,9 @@ router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
 )
 def chat(body: ChatCreate, request: Request, search: SearchServiceDep, settings: SettingsDep,
          composer: ComposerDep, hotline: HotlineDep, calendars: CalendarsDep,
-         session: DbWriteSession, now: NowDep, metrics: MetricsDep) -> ChatPublic:
-    service = ChatService(search, composer, hotline)
+         session: DbWriteSession, now: NowDep, metrics: MetricsDep,
+         case_status: CaseStatusEnabledDep) -> ChatPublic:
+    service = ChatService(search, composer, hotline, case_status=case_status)
 
     def url_for(article_id: str, lang: str) -> str:
         return article_url(request, settings, article_id, lang)

@@ -59,7 +59,7 @@ class ChatPublic(BaseModel):
     text: str
     sources: list[ChatSource]
     actions: list[dict[str, Any]] = Field(
-        description='{"kind": "ticket" | "appointment" | "hotline", ...}')
+        description='{"kind": "ticket" | "appointment" | "hotline" | "case_status", ...}')
     confidence: float
     choices: list[ChatSource] = Field(default_factory=list,
                                       description="clarify: the topics to choose from")
