@@ -176,6 +176,11 @@ class Settings(BaseSettings):
     rate_limit_status: str = Field(
         default="30/minute,300/hour",
         description="Ticket and appointment look-ups and cancelling by reference and token")
+    rate_limit_case_status: str = Field(
+        default="5/minute,20/hour",
+        description="POST /api/v1/case-status, per client address: tighter than the other "
+                    "look-ups, since one known application number could otherwise be tried "
+                    "with hundreds of dates of birth an hour")
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Addresses or networks of the reverse proxies whose X-Forwarded-For is "
@@ -250,7 +255,7 @@ class Settings(BaseSettings):
         return self.smtp_url is not None
 
     @field_validator("rate_limit_chat", "rate_limit_search", "rate_limit_tickets",
-                     "rate_limit_bookings", "rate_limit_status")
+                     "rate_limit_bookings", "rate_limit_status", "rate_limit_case_status")
     @classmethod
     def _valid_rate_limit(cls, value: str) -> str:
         parse_rate_limit(value)  # raises ValueError naming the bad part

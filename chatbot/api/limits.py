@@ -69,7 +69,7 @@ ENDPOINT_CLASSES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/appointments/{reference}/ics"): "status",
     ("DELETE", "/api/v1/appointments/{reference}"): "status",
     # Number + date of birth look-ups: limited so that pairs cannot be tried in bulk.
-    ("POST", "/api/v1/case-status"): "status",
+    ("POST", "/api/v1/case-status"): "case_status",
 }
 MODEL_CLASSES = frozenset({"chat", "search"})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -381,7 +381,8 @@ class LimitsMiddleware:
         self.policy = _Policy(
             enabled=settings.rate_limits_enabled,
             windows={name: parse_rate_limit(getattr(settings, f"rate_limit_{name}"))
-                     for name in ("chat", "search", "tickets", "bookings", "status")},
+                     for name in ("chat", "search", "tickets", "bookings", "status",
+                                  "case_status")},
             max_body_bytes=settings.max_body_bytes, max_turns=settings.max_conversation_turns,
             overload_retry_after=settings.overload_retry_after_seconds)
         self.identifier = ClientIdentifier(settings.trusted_proxies)

@@ -170,7 +170,7 @@ def test_malformed_input_is_a_precise_422(client: TestClient, field: str, value:
 
 
 def test_look_ups_are_rate_limited(make_client: MakeClient, export: Path) -> None:
-    client = make_client(case_status_csv=export, rate_limit_status="3/minute")
+    client = make_client(case_status_csv=export, rate_limit_case_status="3/minute")
     answers = [client.post(URL, json={**UNKNOWN, "application_number": f"Z{n}000"})
                for n in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 200]
