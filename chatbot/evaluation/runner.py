@@ -46,7 +46,9 @@ def run_retrieval_eval(settings: Settings, *, questions: Path, pages: Path | Non
     else:
         index, page_langs = _corpus_index(settings, embedder, work_dir, centroids), None
     labelled = load_questions(questions, page_langs, split=split)
-    retriever = HybridRetriever(index, embedder, profile.ranker)
+    retriever = HybridRetriever(index, embedder, profile.ranker,
+                                exhaustive=settings.search_exhaustive,
+                                candidate_chunks=settings.search_candidate_chunks)
     language_of = _language_of(labelled, detect)
     started = time.perf_counter()
     results = evaluate_retrieval(retriever, labelled, language_of=language_of)
@@ -84,8 +86,10 @@ def run_fit_ranker(settings: Settings, *, pages: Path, questions: Path,
                                [q.lang for q in train])
     index = LoadedIndex(train_index.path, query_centroids=centroids)
     language_of = _language_of(train, detect=True)
-    labelled = collect_labelled_lists(HybridRetriever(index, embedder, profile.ranker),
-                                      train, language_of)
+    # The ranker is fitted on the exhaustive candidate lists: what two-stage search
+    # must then reproduce.
+    fit_retriever = HybridRetriever(index, embedder, profile.ranker, exhaustive=True)
+    labelled = collect_labelled_lists(fit_retriever, train, language_of)
     lists = [(features, labels) for features, labels, _ in labelled]
     weights = [1.0 if "<-" in question.group else original_weight
                for _, _, question in labelled]
@@ -93,8 +97,9 @@ def run_fit_ranker(settings: Settings, *, pages: Path, questions: Path,
     if project_questions is not None:
         corpus = _corpus_index(settings, embedder, work_dir, centroids)
         own = load_questions(project_questions, split="train")
-        own_lists = collect_training_lists(HybridRetriever(corpus, embedder, profile.ranker),
-                                           own, language_of)
+        own_lists = collect_training_lists(
+            HybridRetriever(corpus, embedder, profile.ranker, exhaustive=True),
+            own, language_of)
         # Repeat the smaller set so the two kinds of corpus weigh `project_weight` : 1.
         repeat = max(1, round(project_weight * len(lists) / max(len(own_lists), 1)))
         lists = lists + own_lists * repeat
