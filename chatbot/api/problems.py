@@ -39,6 +39,7 @@ from chatbot.errors import (
     InvalidInputError,
     InvalidQueryError,
     ModelNotAvailableError,
+    ModelOverloadedError,
     NotFoundError,
     PermissionDeniedError,
 )
@@ -82,6 +83,8 @@ DOMAIN_PROBLEMS: tuple[tuple[type[ChatbotError], ProblemKind], ...] = (
     (IndexNotFoundError, ProblemKind(503, "index-not-found", "No search index yet")),
     (IndexIncompatibleError, ProblemKind(503, "index-incompatible",
                                          "The search index is unusable")),
+    (ModelOverloadedError, ProblemKind(503, "model-overloaded",
+                                       "The embedding model is overloaded; try again shortly")),
     (ModelNotAvailableError, ProblemKind(503, "model-unavailable",
                                          "The embedding model is unavailable")),
     (CorpusError, ProblemKind(503, "corpus-unavailable", "The corpus is unreadable")),

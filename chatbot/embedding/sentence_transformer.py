@@ -86,6 +86,7 @@ def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
         source = model_id = settings.embedding_model
         if Path(source).expanduser().exists():
             source = str(Path(source).expanduser())
+    configure_threads(settings.compute_threads)
     try:
         model = SentenceTransformer(source, device="cpu")
     except Exception as exc:  # library raises OSError, ValueError, HF errors...
@@ -93,3 +94,18 @@ def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
             f"cannot load embedding model {model_id!r} offline: {exc}"
         ) from exc
     return SentenceTransformerEmbedder(model, model_id, batch_size=settings.embedding_batch_size)
+
+
+def configure_threads(threads: int | None) -> int:
+    """torch encodes with `threads` (default: every core): with micro-batching one
+    encode runs at a time and may use the whole machine. FAISS searches one query per
+    call, and concurrent requests search side by side, so its OpenMP pool is kept at
+    one thread: more would only oversubscribe the cores the encode needs."""
+    import faiss
+    import torch
+
+    count = threads or os.cpu_count() or 1
+    if torch.get_num_threads() != count:
+        torch.set_num_threads(count)
+    faiss.omp_set_num_threads(1)
+    return count

@@ -56,8 +56,14 @@ class SearchService:
     @classmethod
     def from_settings(cls, settings: Settings) -> SearchService:
         from chatbot.embedding import load_embedder
+        from chatbot.embedding.batching import BatchingEmbedder
 
-        embedder = load_embedder(settings)
+        embedder: Embedder = load_embedder(settings)
+        if settings.encode_batching:
+            embedder = BatchingEmbedder(embedder,
+                                        window_seconds=settings.encode_batch_window_ms / 1000,
+                                        max_batch=settings.encode_max_batch,
+                                        timeout_seconds=settings.encode_timeout_seconds)
         return cls(embedder=embedder, detector=LanguageDetector(), index_root=settings.index_dir,
                    profile=load_model_profile(embedder.model_id, settings.model_profile),
                    exhaustive=settings.search_exhaustive,
