@@ -102,7 +102,7 @@ class Settings(BaseSettings):
     encode_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = Field(
         default=30.0, description="A query whose encode has not finished by then fails")
     compute_threads: Annotated[int | None, Field(ge=1, le=256)] = Field(
-        default=None, description="torch and FAISS threads; default: the machine's cores")
+        default=None, description="torch threads per encode; default: half the cores")
     max_top_k: Annotated[int, Field(ge=1, le=100)] = 20
     # How often a running server checks whether a new index version became current.
     index_poll_seconds: Annotated[float, Field(ge=0)] = 5.0

@@ -97,14 +97,19 @@ def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
 
 
 def configure_threads(threads: int | None) -> int:
-    """torch encodes with `threads` (default: every core): with micro-batching one
-    encode runs at a time and may use the whole machine. FAISS searches one query per
-    call, and concurrent requests search side by side, so its OpenMP pool is kept at
-    one thread: more would only oversubscribe the cores the encode needs."""
+    """torch's intra-op threads per encode; default: half the cores (at least one).
+
+    With micro-batching one encode runs at a time in the batcher's thread, and the
+    request threads (language detection, ranking, JSON) need the other cores. Measured
+    on 2 shared cores under load: an encode with 2 threads from a worker thread took
+    4.6 s where 1 thread took 0.23 s (OpenMP threads spin-waiting for a core), so
+    more threads than a share of the cores is a risk, not a gain. FAISS searches one
+    query per call and concurrent requests search side by side, so its OpenMP pool is
+    kept at one thread."""
     import faiss
     import torch
 
-    count = threads or os.cpu_count() or 1
+    count = threads or max(1, (os.cpu_count() or 2) // 2)
     if torch.get_num_threads() != count:
         torch.set_num_threads(count)
     faiss.omp_set_num_threads(1)
