@@ -54,10 +54,12 @@ def run_retrieval_eval(settings: Settings, *, questions: Path, pages: Path | Non
     results = evaluate_retrieval(retriever, labelled, language_of=lang_of)
     seconds = time.perf_counter() - started
     source = f"{pages.name} ({index.manifest.document_count} pages)" if pages else "the corpus"
+    path = ("exhaustive" if retriever.exhaustive
+            else f"two-stage ({retriever.candidate_chunks} chunks per signal)")
     chosen = f" (split {split})" if split else ""
     return (f"{len(labelled)} questions from {questions.name}{chosen} against {source}, "
             f"{index.manifest.chunk_count} chunks; language: "
-            f"{'detected' if detect else 'labelled'}; {seconds:.1f} s\n\n"
+            f"{'detected' if detect else 'labelled'}; search: {path}; {seconds:.1f} s\n\n"
             + format_table(results, METRICS))
 
 
