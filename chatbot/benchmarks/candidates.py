@@ -71,6 +71,7 @@ def main() -> None:
     parser.add_argument("--questions", type=Path, default=Path("tests/data/questions.jsonl"))
     parser.add_argument("--omos-pages", type=Path, default=None)
     parser.add_argument("--omos-questions", type=Path, default=None)
+    parser.add_argument("--no-project", action="store_true", help="OMoS-QA only")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -86,9 +87,10 @@ def main() -> None:
     settings = get_settings()
     embedder = load_embedder(settings)
     profile = load_model_profile(embedder.model_id, settings.model_profile)
-    corpus = corpus_index(settings, embedder, args.work_dir, profile.query_centroids)
-    datasets: list[tuple[str, LoadedIndex, Path, dict[str, str] | None]] = [
-        ("project dev", corpus, args.questions, None)]
+    datasets: list[tuple[str, LoadedIndex, Path, dict[str, str] | None]] = []
+    if not args.no_project:
+        corpus = corpus_index(settings, embedder, args.work_dir, profile.query_centroids)
+        datasets.append(("project dev", corpus, args.questions, None))
     if args.omos_pages and args.omos_questions:
         omos, omos_langs = omos_index(settings, embedder, args.omos_pages, args.work_dir,
                                       profile.query_centroids)
