@@ -376,9 +376,12 @@ def measure_scale(sizes: Sequence[int], work: Path, queries: int, report: Report
         root = work / f"scale-{size}"
         shutil.rmtree(root, ignore_errors=True)
         try:
-            report.scale.append(_scale_row(root, size, queries, ranker, ann_min_chunks))
+            row = _scale_row(root, size, queries, ranker, ann_min_chunks)
         finally:
             shutil.rmtree(root, ignore_errors=True)
+        report.scale.append(row)
+        # Printed as it comes: the largest sizes take long on a busy machine.
+        print(json.dumps(row), flush=True)
     if len(report.scale) >= 2:
         small, large = report.scale[0], report.scale[-1]
         report.scale_ratio = {
