@@ -446,7 +446,8 @@ def _scale_row(root: Path, size: int, queries: int, ranker: Any,
 def tables(report: Report) -> str:
     floor = report.floor.get("p50_ms", 0.0) or 0.0
     lines = [f"{report.meta.get('started')}: {report.meta.get('cpus')} CPUs, load average "
-             f"{report.meta.get('load_average')}, torch threads {report.meta.get('torch_threads')}"]
+             f"{report.meta.get('load_average')}, torch threads when serving "
+             f"{report.meta.get('torch_threads_serving')}"]
 
     def times_floor(value: float) -> str:
         return f"{value / floor:.2f}x" if floor else "-"
@@ -531,7 +532,7 @@ def main(argv: Sequence[str] | None = None) -> Report:
     report = Report(meta={"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                           "cpus": os.cpu_count(),
                           "load_average": [round(x, 2) for x in os.getloadavg()],
-                          "torch_threads": configure_threads(settings.compute_threads),
+                          "torch_threads_serving": configure_threads(settings.compute_threads),
                           "quick": args.quick, "client": "asyncio keep-alive (this module)"})
     index_dir = args.index_dir or settings.index_dir
     service = None
@@ -539,10 +540,15 @@ def main(argv: Sequence[str] | None = None) -> Report:
         from chatbot.retrieval.service import SearchService
 
         if "ingest" in parts or IndexStore(index_dir).current_version() is None:
+            import torch
+
             from chatbot.embedding import load_embedder
 
+            # As `chatbot ingest` builds: every core.
+            torch.set_num_threads(settings.compute_threads or os.cpu_count() or 1)
             built = measure_ingest(settings.corpus_dir, work, load_embedder(settings),
                                    settings.chunk_chars, args.ingest_articles, report)
+            configure_threads(settings.compute_threads)
             if IndexStore(index_dir).current_version() is None:
                 index_dir = built
         service = SearchService.from_settings(

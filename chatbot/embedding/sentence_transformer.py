@@ -86,7 +86,8 @@ def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
         source = model_id = settings.embedding_model
         if Path(source).expanduser().exists():
             source = str(Path(source).expanduser())
-    configure_threads(settings.compute_threads)
+    if settings.compute_threads is not None:
+        configure_threads(settings.compute_threads)
     try:
         model = SentenceTransformer(source, device="cpu")
     except Exception as exc:  # library raises OSError, ValueError, HF errors...
@@ -98,6 +99,9 @@ def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
 
 def configure_threads(threads: int | None) -> int:
     """torch's intra-op threads per encode; default: half the cores (at least one).
+    Set for serving (`SearchService.from_settings`); a build alone in its process
+    (`chatbot ingest`) keeps torch's default of every core unless
+    `CHATBOT_COMPUTE_THREADS` says otherwise.
 
     With micro-batching one encode runs at a time in the batcher's thread, and the
     request threads (language detection, ranking, JSON) need the other cores. Measured

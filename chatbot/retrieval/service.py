@@ -57,7 +57,9 @@ class SearchService:
     def from_settings(cls, settings: Settings) -> SearchService:
         from chatbot.embedding import load_embedder
         from chatbot.embedding.batching import BatchingEmbedder
+        from chatbot.embedding.sentence_transformer import configure_threads
 
+        configure_threads(settings.compute_threads)
         embedder: Embedder = load_embedder(settings)
         if settings.encode_batching:
             embedder = BatchingEmbedder(embedder,
