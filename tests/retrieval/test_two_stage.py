@@ -55,7 +55,9 @@ def test_candidate_generation_keeps_the_exhaustive_top_article(search_service, r
         fast = two_stage.search_embedded(query, vector, query_lang=lang, top_k=5)
         assert fast[0].article_id == reference[0].article_id, query
         assert fast[0].lang == reference[0].lang, query
-        assert fast[0].score == pytest.approx(reference[0].score, abs=0.02), query
+        # The softmax runs over fewer documents: a diffuse query's top score rises a
+        # little (measured at most 0.035 on this set, 0.30 -> 0.34, Kurmanji).
+        assert fast[0].score == pytest.approx(reference[0].score, abs=0.05), query
         # The shown passage and its scores are the exhaustive path's.
         assert fast[0].heading == reference[0].heading, query
         assert fast[0].dense == reference[0].dense, query
