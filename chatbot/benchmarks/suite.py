@@ -208,10 +208,11 @@ def start_server(index_dir: Path, work: Path, *, batching: bool,
 
 
 def measure_http(index_dir: Path, work: Path, *, concurrency: Sequence[int], requests: int,
-                 timeout: float, report: Report) -> None:
+                 timeout: float, report: Report,
+                 extra_env: dict[str, str] | None = None) -> None:
     for batching in (True, False):
         levels = concurrency if batching else [max(concurrency)]
-        server, port = start_server(index_dir, work, batching=batching)
+        server, port = start_server(index_dir, work, batching=batching, extra_env=extra_env)
         try:
             for kind in ("search", "chat") if batching else ("search",):
                 bodies = _bodies(kind)
@@ -513,8 +514,12 @@ def main(argv: Sequence[str] | None = None) -> Report:
                         help="build only this many article versions (default: all)")
     parser.add_argument("--ann-min-chunks", type=int, default=None,
                         help="synthetic indexes: the approximate-index threshold")
+    parser.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra environment of the served process, e.g. "
+                             "CHATBOT_MODEL_MAX_ACTIVE=16 (repeatable)")
     parser.add_argument("--work-dir", type=Path, default=None)
     args = parser.parse_args(argv)
+    server_env = dict(item.split("=", 1) for item in args.server_env)
     parts = set(args.parts.split(","))
     sizes = ([int(s) for s in args.sizes.split(",") if s] if args.sizes
              else list(QUICK_SIZES if args.quick else FULL_SIZES))
@@ -558,8 +563,9 @@ def main(argv: Sequence[str] | None = None) -> Report:
     if "floor" in parts and service is not None:
         measure_floor(service, QUERIES, queries, report)
     if "http" in parts:
+        report.meta["server_env"] = server_env
         measure_http(index_dir, work, concurrency=concurrency, requests=requests,
-                     timeout=args.timeout, report=report)
+                     timeout=args.timeout, report=report, extra_env=server_env)
     if "scale" in parts:
         measure_scale(sizes, work, queries, report, ann_min_chunks=args.ann_min_chunks)
     print(tables(report))
