@@ -154,3 +154,10 @@ def test_with_the_real_model_batched_vectors_match_single_encodes(real_embedder)
         assert float(vector @ alone) > 0.999, text
     assert batcher.stats.queries == len(texts)
     batcher.close()
+
+
+def test_an_encode_timeout_is_a_503_for_api_clients() -> None:
+    from chatbot.api.problems import domain_problem
+
+    kind = domain_problem(ModelOverloadedError("query encode took longer than 30 s"))
+    assert (kind.status, kind.slug) == (503, "model-overloaded")
