@@ -133,6 +133,7 @@ def ingest(
         result = build_index(corpus_dir=settings.corpus_dir, store=store, embedder=embedder,
                              model_profile=profile.label,
                              chunk_chars=settings.chunk_chars, full=full,
+                             ann_min_chunks=settings.ann_min_chunks,
                              keep_versions=settings.keep_index_versions,
                              show_progress=on_terminal,
                              progress=None if on_terminal else _ProgressLines(),
