@@ -46,8 +46,10 @@ def run_retrieval_eval(settings: Settings, *, questions: Path, pages: Path | Non
     else:
         index, page_langs = corpus_index(settings, embedder, work_dir, centroids), None
     labelled = load_questions(questions, page_langs, split=split)
-    retriever = HybridRetriever(index, embedder, profile.ranker,
-                                exhaustive=settings.search_exhaustive,
+    # The path the service would take for an index of this size.
+    exhaustive = (settings.search_exhaustive
+                  or index.manifest.chunk_count < settings.two_stage_min_chunks)
+    retriever = HybridRetriever(index, embedder, profile.ranker, exhaustive=exhaustive,
                                 candidate_chunks=settings.search_candidate_chunks)
     lang_of = language_of(labelled, detect)
     started = time.perf_counter()
@@ -133,7 +135,10 @@ def omos_search_service(settings: Settings, served: SearchService, pages: Path,
     index, _ = omos_index(settings, served.embedder, pages, work_dir,
                            served.profile.query_centroids)
     return SearchService(embedder=served.embedder, detector=served.detector,
-                         index_root=index.path.parent, profile=served.profile)
+                         index_root=index.path.parent, profile=served.profile,
+                         exhaustive=served.exhaustive,
+                         two_stage_min_chunks=served.two_stage_min_chunks,
+                         candidate_chunks=served.candidate_chunks)
 
 
 def _fit_centroids(settings: Settings, embedder: Embedder, texts: list[str],

@@ -41,10 +41,12 @@ class SearchService:
         index_root: Path,
         profile: ModelProfile | None = None,
         exhaustive: bool = False,
+        two_stage_min_chunks: int = 0,
         candidate_chunks: int = CANDIDATE_CHUNKS,
     ) -> None:
         self.embedder = embedder
         self.exhaustive = exhaustive
+        self.two_stage_min_chunks = two_stage_min_chunks
         self.candidate_chunks = candidate_chunks
         self.detector = detector
         self.store = IndexStore(index_root)
@@ -69,6 +71,7 @@ class SearchService:
         return cls(embedder=embedder, detector=LanguageDetector(), index_root=settings.index_dir,
                    profile=load_model_profile(embedder.model_id, settings.model_profile),
                    exhaustive=settings.search_exhaustive,
+                   two_stage_min_chunks=settings.two_stage_min_chunks,
                    candidate_chunks=settings.search_candidate_chunks)
 
     @property
@@ -92,10 +95,12 @@ class SearchService:
             index = LoadedIndex(self.store.root / version,
                                 expected_model_id=self.embedder.model_id,
                                 query_centroids=self.profile.query_centroids)
+            exhaustive = self.exhaustive or len(index.chunks) < self.two_stage_min_chunks
             self._retriever = HybridRetriever(index, self.embedder, self.profile.ranker,
-                                              exhaustive=self.exhaustive,
+                                              exhaustive=exhaustive,
                                               candidate_chunks=self.candidate_chunks)
-        log.info("serving index version %s with model profile %s", version, self.profile.label)
+        log.info("serving index version %s with model profile %s (%s search)", version,
+                 self.profile.label, "exhaustive" if exhaustive else "two-stage")
         return True
 
     def detect(self, text: str, *, lang: str | None = None, prior: str | None = None
