@@ -86,7 +86,7 @@ def measure(workers: int, requests: int, index_dir: Path | None,
                 raise SystemExit(f"errors during the warm-up: {row['statuses']}")
             served = Counter(e["pid"] for e in log_entries(log_path)
                              if e.get("logger") == "chatbot.access")
-        result = {
+        return {
             "workers": workers,
             "startup_seconds": startup_seconds,
             "searches": sent,
@@ -101,7 +101,6 @@ def measure(workers: int, requests: int, index_dir: Path | None,
                 (e.get("compute_threads") for e in log_entries(log_path)
                  if e.get("message") == "worker started"), None),
         }
-        return result
     finally:
         server.send_signal(signal.SIGTERM)
         try:
