@@ -6,7 +6,8 @@ served index (README, Performance: "Workers").
 Starts the server with rate limits off, waits until every worker has completed its
 start-up (their JSON log lines carry their pid), sends `POST /api/v1/search` at
 concurrency 8 until every worker has answered at least 20 searches (the warm-up that
-fills lazily built caches), then reads each worker's resident memory (VmRSS) and peak
+fills lazily built caches), checks that each worker loaded the index exactly once,
+then reads each worker's resident memory (VmRSS) and peak
 (VmHWM) from /proc, and the supervisor's. The throughput of that load is printed too,
 but it is a warm-up on a shared machine, not a benchmark (see `suite.py`).
 """
@@ -86,6 +87,11 @@ def measure(workers: int, requests: int, index_dir: Path | None,
                 raise SystemExit(f"errors during the warm-up: {row['statuses']}")
             served = Counter(e["pid"] for e in log_entries(log_path)
                              if e.get("logger") == "chatbot.access")
+        # Each worker loads the model and the index once, at start-up.
+        loads = Counter(e["pid"] for e in log_entries(log_path)
+                        if str(e.get("message", "")).startswith("serving index version"))
+        if loads != Counter(dict.fromkeys(ready, 1)):
+            raise SystemExit(f"index loads per worker: {dict(loads)}; see {log_path}")
         return {
             "workers": workers,
             "startup_seconds": startup_seconds,
