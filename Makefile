@@ -9,7 +9,7 @@ TORCH_VERSION := 2.13.0
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint typecheck index clean screenshots
+.PHONY: install run test lint typecheck index clean screenshots bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ test: install $(WIDGET_TEST_TOOLS)
 screenshots: install $(WIDGET_TEST_TOOLS)
 	$(BIN)/pytest -q tests/web_widget/test_widget_browser.py -k screenshots
 	cp test-artifacts/screenshots/*.png web_widget/screenshots/
+
+# The benchmark suite (README, Performance): tables on stdout, JSON in bench-results.json.
+# `make bench BENCH_ARGS=--quick` skips the 1M-chunk corpus and sends fewer requests.
+BENCH_ARGS ?=
+
+bench: index
+	$(BIN)/python -m chatbot.benchmarks.suite $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check chatbot tests

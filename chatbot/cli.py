@@ -6,6 +6,7 @@ User mistakes end with one line on stderr and a non-zero exit code, never a trac
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from collections.abc import Callable
@@ -133,6 +134,7 @@ def ingest(
         result = build_index(corpus_dir=settings.corpus_dir, store=store, embedder=embedder,
                              model_profile=profile.label,
                              chunk_chars=settings.chunk_chars, full=full,
+                             ann_min_chunks=settings.ann_min_chunks,
                              keep_versions=settings.keep_index_versions,
                              show_progress=on_terminal,
                              progress=None if on_terminal else _ProgressLines(),
@@ -219,11 +221,15 @@ def search(
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address")] = None,
     port: Annotated[int | None, typer.Option(help="Port")] = None,
+    workers: Annotated[int, typer.Option(
+        min=1, max=64, help="Server processes on the port; each loads the model and index")
+    ] = 1,
 ) -> None:
     """Serve the API, the widget and the pages."""
+
     import uvicorn
 
-    from chatbot.api import create_app
+    from chatbot.api.workers import prepare_environment, worker_warnings
     from chatbot.logging_setup import configure_logging
 
     settings = _settings(host=host, port=port)
@@ -232,8 +238,43 @@ def serve(
     configure_logging()
     # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1 by default;
     # CHATBOT_TRUSTED_PROXIES alone decides whose forwarded address counts (api/limits.py).
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level="info", log_config=None, access_log=False, proxy_headers=False)
+    options: dict[str, Any] = {"host": settings.host, "port": settings.port,
+                               "log_level": "info", "log_config": None,
+                               "access_log": False, "proxy_headers": False}
+    if workers == 1:
+        from chatbot.api import create_app
+
+        uvicorn.run(create_app(settings), **options)
+        return
+    log = logging.getLogger("chatbot.serve")
+    threads = prepare_environment(settings, workers)
+    log.info("starting %d workers, %d torch thread(s) each", workers, threads,
+             extra={"fields": {"workers": workers, "compute_threads": threads}})
+    for warning in worker_warnings(settings, workers):
+        log.warning(warning)
+    failed = _StartupFailures()
+    logging.getLogger("uvicorn.error").addHandler(failed)
+    # Spawned workers rebuild the app from the environment (chatbot/api/workers.py).
+    # The health check is more patient than uvicorn's 5 s: a worker importing torch on
+    # a busy machine can leave its answering thread without the GIL for seconds and be
+    # killed as hung. Not much more: a worker that dies mid-ping is noticed only then.
+    uvicorn.run("chatbot.api.workers:worker_app", factory=True, workers=workers,
+                timeout_worker_healthcheck=10, **options)
+    if failed.seen:
+        fail("a worker failed to start (see the log above)", EXIT_NOT_READY)
+
+
+class _StartupFailures(logging.Handler):
+    """uvicorn's supervisor stops when a worker fails before serving, but returns
+    normally; its log line is the only sign, and it must become an exit code."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.seen = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "failed to start" in record.getMessage():
+            self.seen = True
 
 
 @eval_app.command("retrieval")

@@ -86,6 +86,32 @@ class Settings(BaseSettings):
     embedding_batch_size: Annotated[int, Field(ge=1, le=1024)] = 32
 
     chunk_chars: Annotated[int, Field(ge=200, le=4000)] = 600
+    search_exhaustive: bool = Field(
+        default=False,
+        description="Score every chunk and document (the reference the two-stage search "
+                    "is measured against) instead of the ranker's candidates only")
+    two_stage_min_chunks: Annotated[int, Field(ge=0)] = Field(
+        default=20_000,
+        description="Below this many chunks every search is exhaustive: at the city's 3,056 "
+                    "chunks it costs a few milliseconds more, and the chat policy's thresholds "
+                    "were fitted on exhaustive scores (two-stage shifts a vague query's top "
+                    "score by up to +0.035); 0 = always two-stage")
+    search_candidate_chunks: Annotated[int, Field(ge=10, le=10_000)] = Field(
+        default=100, description="Chunks per signal (dense, centred, BM25 x2) whose "
+                                 "documents the ranker scores")
+    ann_min_chunks: Annotated[int, Field(ge=1)] = Field(
+        default=50_000, description="From this many chunks on, a build uses an approximate "
+                                    "(IVF) vector index; recorded in the manifest")
+    encode_batching: bool = Field(
+        default=True, description="Encode concurrent requests' queries in one model call")
+    encode_batch_window_ms: Annotated[float, Field(ge=0, le=100)] = Field(
+        default=3.0, description="How long the first query of a batch waits for others")
+    encode_max_batch: Annotated[int, Field(ge=1, le=256)] = Field(
+        default=16, description="Queries encoded in one model call at most")
+    encode_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = Field(
+        default=30.0, description="A query whose encode has not finished by then fails")
+    compute_threads: Annotated[int | None, Field(ge=1, le=256)] = Field(
+        default=None, description="torch threads per encode; default: half the cores")
     max_top_k: Annotated[int, Field(ge=1, le=100)] = 20
     # How often a running server checks whether a new index version became current.
     index_poll_seconds: Annotated[float, Field(ge=0)] = 5.0

@@ -14,6 +14,10 @@ class ModelNotAvailableError(ChatbotError):
     """The embedding model cannot be loaded (not prepared, or an unknown name offline)."""
 
 
+class ModelOverloadedError(ModelNotAvailableError):
+    """A query's encode did not finish in time: the model is overloaded."""
+
+
 class IndexNotFoundError(ChatbotError):
     """No complete index version exists yet."""
 

@@ -1,7 +1,8 @@
 """One logging setup for the server: JSON lines on stderr.
 
-Each line is one JSON object with `time`, `level`, `logger`, `message` and the
-`request_id` of the request it belongs to (null outside requests); a traceback is one
+Each line is one JSON object with `time`, `level`, `logger`, `message`, the `pid` of
+the process (which worker, with `chatbot serve --workers N`) and the `request_id` of
+the request it belongs to (null outside requests); a traceback is one
 `exception` field, never extra lines a log shipper would split. Extra fields passed
 with `extra={"fields": {...}}` are merged into the object (the access line uses them).
 """
@@ -31,6 +32,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            "pid": record.process,
             "request_id": request_id_var.get(),
         }
         fields = getattr(record, "fields", None)

@@ -86,6 +86,8 @@ def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
         source = model_id = settings.embedding_model
         if Path(source).expanduser().exists():
             source = str(Path(source).expanduser())
+    if settings.compute_threads is not None:
+        configure_threads(settings.compute_threads)
     try:
         model = SentenceTransformer(source, device="cpu")
     except Exception as exc:  # library raises OSError, ValueError, HF errors...
@@ -93,3 +95,26 @@ def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
             f"cannot load embedding model {model_id!r} offline: {exc}"
         ) from exc
     return SentenceTransformerEmbedder(model, model_id, batch_size=settings.embedding_batch_size)
+
+
+def configure_threads(threads: int | None) -> int:
+    """torch's intra-op threads per encode; default: half the cores (at least one).
+    Set for serving (`SearchService.from_settings`); a build alone in its process
+    (`chatbot ingest`) keeps torch's default of every core unless
+    `CHATBOT_COMPUTE_THREADS` says otherwise.
+
+    With micro-batching one encode runs at a time in the batcher's thread, and the
+    request threads (language detection, ranking, JSON) need the other cores. Measured
+    on 2 shared cores under load: an encode with 2 threads from a worker thread took
+    4.6 s where 1 thread took 0.23 s (OpenMP threads spin-waiting for a core), so
+    more threads than a share of the cores is a risk, not a gain. FAISS searches one
+    query per call and concurrent requests search side by side, so its OpenMP pool is
+    kept at one thread."""
+    import faiss
+    import torch
+
+    count = threads or max(1, (os.cpu_count() or 2) // 2)
+    if torch.get_num_threads() != count:
+        torch.set_num_threads(count)
+    faiss.omp_set_num_threads(1)
+    return count

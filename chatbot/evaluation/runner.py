@@ -42,20 +42,26 @@ def run_retrieval_eval(settings: Settings, *, questions: Path, pages: Path | Non
     profile = load_model_profile(embedder.model_id, settings.model_profile)
     centroids = profile.query_centroids
     if pages is not None:
-        index, page_langs = _omos_index(settings, embedder, pages, work_dir, centroids)
+        index, page_langs = omos_index(settings, embedder, pages, work_dir, centroids)
     else:
-        index, page_langs = _corpus_index(settings, embedder, work_dir, centroids), None
+        index, page_langs = corpus_index(settings, embedder, work_dir, centroids), None
     labelled = load_questions(questions, page_langs, split=split)
-    retriever = HybridRetriever(index, embedder, profile.ranker)
-    language_of = _language_of(labelled, detect)
+    # The path the service would take for an index of this size.
+    exhaustive = (settings.search_exhaustive
+                  or index.manifest.chunk_count < settings.two_stage_min_chunks)
+    retriever = HybridRetriever(index, embedder, profile.ranker, exhaustive=exhaustive,
+                                candidate_chunks=settings.search_candidate_chunks)
+    lang_of = language_of(labelled, detect)
     started = time.perf_counter()
-    results = evaluate_retrieval(retriever, labelled, language_of=language_of)
+    results = evaluate_retrieval(retriever, labelled, language_of=lang_of)
     seconds = time.perf_counter() - started
     source = f"{pages.name} ({index.manifest.document_count} pages)" if pages else "the corpus"
+    path = ("exhaustive" if retriever.exhaustive
+            else f"two-stage ({retriever.candidate_chunks} chunks per signal)")
     chosen = f" (split {split})" if split else ""
     return (f"{len(labelled)} questions from {questions.name}{chosen} against {source}, "
             f"{index.manifest.chunk_count} chunks; language: "
-            f"{'detected' if detect else 'labelled'}; {seconds:.1f} s\n\n"
+            f"{'detected' if detect else 'labelled'}; search: {path}; {seconds:.1f} s\n\n"
             + format_table(results, METRICS))
 
 
@@ -78,23 +84,26 @@ def run_fit_ranker(settings: Settings, *, pages: Path, questions: Path,
     (default: the bundled profile of the model), keeping its other numbers."""
     embedder = load_embedder(settings)
     target, profile = profile_to_update(settings, embedder.model_id, profile_dir)
-    train_index, page_langs = _omos_index(settings, embedder, pages, work_dir)
+    train_index, page_langs = omos_index(settings, embedder, pages, work_dir)
     train = load_questions(questions, page_langs, split="train")
     centroids = _fit_centroids(settings, embedder, [q.text for q in train],
                                [q.lang for q in train])
     index = LoadedIndex(train_index.path, query_centroids=centroids)
-    language_of = _language_of(train, detect=True)
-    labelled = collect_labelled_lists(HybridRetriever(index, embedder, profile.ranker),
-                                      train, language_of)
+    lang_of = language_of(train, detect=True)
+    # The ranker is fitted on the exhaustive candidate lists: what two-stage search
+    # must then reproduce.
+    fit_retriever = HybridRetriever(index, embedder, profile.ranker, exhaustive=True)
+    labelled = collect_labelled_lists(fit_retriever, train, lang_of)
     lists = [(features, labels) for features, labels, _ in labelled]
     weights = [1.0 if "<-" in question.group else original_weight
                for _, _, question in labelled]
     trained_on = (f"{questions.name} ({len(lists)} lists, originals x{original_weight:g})")
     if project_questions is not None:
-        corpus = _corpus_index(settings, embedder, work_dir, centroids)
+        corpus = corpus_index(settings, embedder, work_dir, centroids)
         own = load_questions(project_questions, split="train")
-        own_lists = collect_training_lists(HybridRetriever(corpus, embedder, profile.ranker),
-                                           own, language_of)
+        own_lists = collect_training_lists(
+            HybridRetriever(corpus, embedder, profile.ranker, exhaustive=True),
+            own, lang_of)
         # Repeat the smaller set so the two kinds of corpus weigh `project_weight` : 1.
         repeat = max(1, round(project_weight * len(lists) / max(len(own_lists), 1)))
         lists = lists + own_lists * repeat
@@ -123,10 +132,13 @@ def profile_to_update(settings: Settings, model_id: str, profile_dir: Path | Non
 def omos_search_service(settings: Settings, served: SearchService, pages: Path,
                         work_dir: Path | None) -> SearchService:
     """A search service over the OMoS pages, sharing the loaded model and detector."""
-    index, _ = _omos_index(settings, served.embedder, pages, work_dir,
+    index, _ = omos_index(settings, served.embedder, pages, work_dir,
                            served.profile.query_centroids)
     return SearchService(embedder=served.embedder, detector=served.detector,
-                         index_root=index.path.parent, profile=served.profile)
+                         index_root=index.path.parent, profile=served.profile,
+                         exhaustive=served.exhaustive,
+                         two_stage_min_chunks=served.two_stage_min_chunks,
+                         candidate_chunks=served.candidate_chunks)
 
 
 def _fit_centroids(settings: Settings, embedder: Embedder, texts: list[str],
@@ -146,7 +158,7 @@ def _fit_centroids(settings: Settings, embedder: Embedder, texts: list[str],
     )
 
 
-def _language_of(questions: list, detect: bool) -> Callable[[str], str | None]:  # type: ignore[type-arg]
+def language_of(questions: list, detect: bool) -> Callable[[str], str | None]:  # type: ignore[type-arg]
     if not detect:
         labels = {q.text: q.lang for q in questions}
         return labels.get
@@ -159,7 +171,7 @@ def _language_of(questions: list, detect: bool) -> Callable[[str], str | None]: 
     return detected
 
 
-def _omos_index(settings: Settings, embedder: Embedder, pages: Path, work_dir: Path | None,
+def omos_index(settings: Settings, embedder: Embedder, pages: Path, work_dir: Path | None,
                 query_centroids: QueryCentroids | None = None
                 ) -> tuple[LoadedIndex, dict[str, str]]:
     articles = load_omos_pages(pages)
@@ -174,7 +186,7 @@ def _omos_index(settings: Settings, embedder: Embedder, pages: Path, work_dir: P
             {a.id: a.lang for a in articles})
 
 
-def _corpus_index(settings: Settings, embedder: Embedder, work_dir: Path | None,
+def corpus_index(settings: Settings, embedder: Embedder, work_dir: Path | None,
                   query_centroids: QueryCentroids | None = None) -> LoadedIndex:
     store = IndexStore(settings.index_dir)
     if not index_is_current(store, settings.corpus_dir, embedder.model_id):

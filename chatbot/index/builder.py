@@ -24,9 +24,10 @@ import numpy as np
 from chatbot import __version__
 from chatbot.corpus import Article, Chunk, CorpusIssue, chunk_article, load_corpus
 from chatbot.embedding.base import Embedder, Vectors
+from chatbot.embedding.centering import center_documents, document_means
 from chatbot.errors import ChatbotError, CorpusError, PublishRefusedError
-from chatbot.index import lexical_index
-from chatbot.index.manifest import FileError, IndexManifest
+from chatbot.index import lexical_index, vector_index
+from chatbot.index.manifest import FileError, IndexManifest, VectorIndexInfo
 from chatbot.index.publish_guard import (
     DEFAULT_MAX_SHRINK,
     check_publishable,
@@ -38,6 +39,9 @@ from chatbot.index.store import MANIFEST, IndexStore, read_manifest
 CHUNKS_FILE = "chunks.jsonl"
 ARTICLES_FILE = "articles.jsonl"
 VECTORS_FILE = "vectors.faiss"
+CENTRED_FILE = "centred.faiss"
+"""Language-centred vectors, written only for an approximate index (a flat one is
+centred at load time, which costs less than reading it)."""
 EMBED_BATCH = 128
 
 # Called with (stage, done, total) so a server can show how far a build has got.
@@ -83,6 +87,7 @@ def build_index(
     model_profile: str | None = None,
     force: bool = False,
     max_shrink: float = DEFAULT_MAX_SHRINK,
+    ann_min_chunks: int = vector_index.ANN_MIN_CHUNKS,
 ) -> BuildResult:
     """`model_profile` names the model profile the search serves this version with;
     it is recorded in the manifest. Raises `PublishRefusedError` (nothing published)
@@ -108,6 +113,7 @@ def build_index(
         model_profile=model_profile,
         force=force,
         max_shrink=max_shrink,
+        ann_min_chunks=ann_min_chunks,
     )
 
 
@@ -126,6 +132,7 @@ def build_index_from_articles(
     model_profile: str | None = None,
     force: bool = False,
     max_shrink: float = DEFAULT_MAX_SHRINK,
+    ann_min_chunks: int = vector_index.ANN_MIN_CHUNKS,
 ) -> BuildResult:
     started = time.perf_counter()
     # The staging directory exists (with our pid) before the slow embedding, so a
@@ -146,7 +153,8 @@ def build_index_from_articles(
                                  progress=progress)
         if progress:
             progress("writing index", len(chunks), len(chunks))
-        _write_index(staging, articles, chunks, vectors)
+        vector_info = vector_index.choose(len(chunks), ann_min_chunks=ann_min_chunks)
+        _write_index(staging, articles, chunks, vectors, vector_info)
         version = datetime.now(UTC).strftime("v%Y%m%dT%H%M%S%fZ")
         manifest = IndexManifest(
             version=version,
@@ -166,6 +174,7 @@ def build_index_from_articles(
             build_seconds=round(time.perf_counter() - started, 3),
             package_version=__version__,
             forced=forced,
+            vector_index=vector_info,
         )
         (staging / "builder.pid").unlink()
         # The manifest is written last: a directory without one is never loaded.
@@ -226,7 +235,8 @@ def _kept_vectors(store: IndexStore, model_id: str, dimension: int,
             rows = [i for i, h in enumerate(hashes) if h in missing]
             if not rows:
                 continue
-            index = faiss.read_index(str(directory / VECTORS_FILE))
+            index = vector_index.prepare_loaded(
+                faiss.read_index(str(directory / VECTORS_FILE)), manifest.vector_index)
             if index.ntotal != len(hashes):
                 continue
             matrix = index.reconstruct_n(0, index.ntotal)
@@ -265,13 +275,17 @@ def _embed(
 
 
 def _write_index(
-    directory: Path, articles: Sequence[Article], chunks: Sequence[Chunk], vectors: Vectors
+    directory: Path, articles: Sequence[Article], chunks: Sequence[Chunk], vectors: Vectors,
+    vector_info: VectorIndexInfo,
 ) -> None:
     import faiss
 
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(vectors)
-    faiss.write_index(index, str(directory / VECTORS_FILE))
+    faiss.write_index(vector_index.build(vectors, vector_info), str(directory / VECTORS_FILE))
+    if vector_info.kind != "flat":
+        langs = np.array([c.lang for c in chunks])
+        centred = center_documents(vectors, langs, document_means(vectors, langs))
+        faiss.write_index(vector_index.build(centred, vector_info),
+                          str(directory / CENTRED_FILE))
     with (directory / CHUNKS_FILE).open("w", encoding="utf-8") as out:
         for chunk in chunks:
             record = {

@@ -118,6 +118,7 @@ class ReindexManager:
             result = build_index(corpus_dir=settings.corpus_dir,
                                  store=IndexStore(settings.index_dir), embedder=service.embedder,
                                  chunk_chars=settings.chunk_chars, full=full,
+                                 ann_min_chunks=settings.ann_min_chunks,
                                  keep_versions=settings.keep_index_versions,
                                  progress=progress, model_profile=service.profile.label,
                                  force=force, max_shrink=settings.max_index_shrink)

@@ -17,8 +17,8 @@ from chatbot.embedding.centering import (
     document_means,
 )
 from chatbot.errors import IndexIncompatibleError
-from chatbot.index import lexical_index
-from chatbot.index.builder import ARTICLES_FILE, CHUNKS_FILE, VECTORS_FILE
+from chatbot.index import lexical_index, vector_index
+from chatbot.index.builder import ARTICLES_FILE, CENTRED_FILE, CHUNKS_FILE, VECTORS_FILE
 from chatbot.index.lexical import analyze
 from chatbot.index.manifest import FORMAT_VERSION, IndexManifest
 from chatbot.index.store import read_manifest
@@ -72,7 +72,8 @@ class LoadedIndex:
                 f"index {path.name} was built with {self.manifest.model_id!r}, but the service "
                 f"uses {expected_model_id!r}; rebuild it with `chatbot ingest --full`"
             )
-        self.vectors: Any = faiss.read_index(str(path / VECTORS_FILE))
+        self.vectors: Any = vector_index.prepare_loaded(
+            faiss.read_index(str(path / VECTORS_FILE)), self.manifest.vector_index)
         if self.vectors.d != self.manifest.dimension:
             raise IndexIncompatibleError(f"index {path.name}: vectors do not match its manifest")
         self.chunks = [
@@ -95,17 +96,28 @@ class LoadedIndex:
         self.chunk_langs = np.array([c.lang for c in self.chunks])
         self.chunk_docs = np.array([f"{c.article_id}\x1f{c.lang}" for c in self.chunks])
         documents, inverse = np.unique(self.chunk_docs, return_inverse=True)
+        self.chunk_document = inverse.astype(np.intp)
+        """Per chunk, its document's position in `documents` (sorted names)."""
+        self.documents = documents
         order = np.argsort(inverse, kind="stable")
-        bounds = np.cumsum(np.bincount(inverse, minlength=len(documents)))[:-1]
+        counts = np.bincount(inverse, minlength=len(documents))
+        bounds = np.cumsum(counts)[:-1]
+        self._document_row_lists = np.split(order, bounds)
         self._document_rows = dict(zip((str(d) for d in documents),
-                                       np.split(order, bounds), strict=True))
+                                       self._document_row_lists, strict=True))
         raw = self.vectors.reconstruct_n(0, self.vectors.ntotal)
         self.document_means = document_means(raw, self.chunk_langs)
-        # Scored through FAISS rather than numpy: a numpy mat-vec wakes OpenBLAS's
-        # thread pool, whose spinning threads then slow the next model encode tenfold
-        # on a 2-core machine (measured: 11 ms -> 110 ms per query).
-        self.centred_vectors: Any = faiss.IndexFlatIP(raw.shape[1])
-        self.centred_vectors.add(center_documents(raw, self.chunk_langs, self.document_means))
+        if self.manifest.vector_index.kind == "flat":
+            # Scored through FAISS rather than numpy: a numpy mat-vec wakes OpenBLAS's
+            # thread pool, whose spinning threads then slow the next model encode
+            # tenfold on a 2-core machine (measured: 11 ms -> 110 ms per query).
+            self.centred_vectors: Any = faiss.IndexFlatIP(raw.shape[1])
+            self.centred_vectors.add(
+                center_documents(raw, self.chunk_langs, self.document_means))
+        else:
+            self.centred_vectors = vector_index.prepare_loaded(
+                faiss.read_index(str(path / CENTRED_FILE)), self.manifest.vector_index)
+        del raw
         # Query means are fitted per model (its profile); without them the documents'
         # own language means are the closest available estimate.
         self.query_centroids = (
@@ -127,6 +139,35 @@ class LoadedIndex:
         """Cosine after removing each side's language mean, in chunk order."""
         query = center_query(query_vector, self.query_centroids.mean_for(lang))
         return _all_scores(self.centred_vectors, query)
+
+    def centred_query(self, query_vector: npt.NDArray[np.float32], lang: str | None
+                      ) -> npt.NDArray[np.float32]:
+        return center_query(query_vector, self.query_centroids.mean_for(lang))
+
+    def dense_top(self, query_vector: npt.NDArray[np.float32], n: int) -> npt.NDArray[np.intp]:
+        """Rows of the `n` chunks nearest to the query (approximate above the size
+        threshold, see `vector_index`)."""
+        return _top_rows(self.vectors, query_vector, n)
+
+    def centred_top(self, centred_query: npt.NDArray[np.float32], n: int
+                    ) -> npt.NDArray[np.intp]:
+        """Rows of the `n` chunks nearest by language-centred cosine."""
+        return _top_rows(self.centred_vectors, centred_query, n)
+
+    def dense_at(self, query_vector: npt.NDArray[np.float32], rows: npt.NDArray[np.intp]
+                 ) -> npt.NDArray[np.float32]:
+        """Exact cosine of the query to the chunks in `rows`."""
+        return _scores_at(self.vectors, query_vector, rows)
+
+    def centred_at(self, centred_query: npt.NDArray[np.float32], rows: npt.NDArray[np.intp]
+                   ) -> npt.NDArray[np.float32]:
+        return _scores_at(self.centred_vectors, centred_query, rows)
+
+    def rows_of_documents(self, documents: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+        """Every chunk row of the given documents (positions in `documents`)."""
+        if not len(documents):
+            return _NO_ROWS
+        return np.concatenate([self._document_row_lists[int(d)] for d in documents])
 
     def lexical_scores(self, query: str, lang: str | None) -> npt.NDArray[np.float32]:
         """BM25 of the query against chunks in `lang` (analysed as `lang`), 0 elsewhere;
@@ -203,11 +244,30 @@ _CHUNK_FIELDS = {"article_id", "lang", "position", "heading", "text", "passage"}
 
 
 def _all_scores(index: Any, query: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Exact scores of every vector, also from an approximate index (every list scanned)."""
+    params = vector_index.exact_search_params(index)
     scores, rows = index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32),
-                                index.ntotal)
+                                index.ntotal, params=params)
     out = np.empty(index.ntotal, dtype=np.float32)
     out[rows[0]] = scores[0]
     return out
+
+
+def _top_rows(index: Any, query: npt.NDArray[np.float32], n: int) -> npt.NDArray[np.intp]:
+    _, rows = index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32),
+                           min(n, index.ntotal))
+    found = rows[0]
+    return np.asarray(found[found >= 0], dtype=np.intp)
+
+
+def _scores_at(index: Any, query: npt.NDArray[np.float32], rows: npt.NDArray[np.intp]
+               ) -> npt.NDArray[np.float32]:
+    if not len(rows):
+        return np.zeros(0, dtype=np.float32)
+    vectors = index.reconstruct_batch(np.ascontiguousarray(rows, dtype=np.int64))
+    # einsum, not `@`: a BLAS mat-vec would wake OpenBLAS's spinning threads (above).
+    return np.asarray(np.einsum("ij,j->i", vectors, query.astype(np.float32)),
+                      dtype=np.float32)
 
 
 def _lines(path: Path) -> list[str]:

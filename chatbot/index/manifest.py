@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 FORMAT_VERSION = 1
@@ -10,6 +12,15 @@ FORMAT_VERSION = 1
 class FileError(BaseModel):
     path: str
     reason: str
+
+
+class VectorIndexInfo(BaseModel):
+    """The FAISS index kind of `vectors.faiss` (and `centred.faiss` when approximate).
+    Manifests written before this field existed are flat."""
+
+    kind: Literal["flat", "ivf"] = "flat"
+    nlist: int | None = Field(default=None, description="IVF lists")
+    nprobe: int | None = Field(default=None, description="IVF lists searched per query")
 
 
 class IndexManifest(BaseModel):
@@ -32,6 +43,9 @@ class IndexManifest(BaseModel):
     forced: bool = Field(
         default=False,
         description="published with force although it lost German versions or shrank")
+    vector_index: VectorIndexInfo = Field(
+        default_factory=VectorIndexInfo,
+        description="exact (flat) or approximate (IVF) vector search, chosen by size")
     built_at: str
     build_seconds: float
     package_version: str

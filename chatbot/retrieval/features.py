@@ -54,8 +54,13 @@ def document_features(
     lex_all: Vector,
     query_lang: str | None,
     max_documents: int = 80,
+    total_documents: int | None = None,
 ) -> CandidateSet:
-    """Per-document features from per-chunk scores (best chunk per document)."""
+    """Per-document features from per-chunk scores (best chunk per document).
+
+    The chunks may be those of the candidate documents only; `total_documents` (the
+    index's count) then keeps the rank given to a document BM25 does not match what it
+    is over the whole index."""
     documents, inverse = np.unique(chunk_docs, return_inverse=True)
     n = len(documents)
     best_dense = _group_max(dense, inverse, n)
@@ -66,7 +71,7 @@ def document_features(
     same = langs == query_lang
     top2_dense = _group_top2_mean(dense, inverse, n)
     top2_centred = _group_top2_mean(centred, inverse, n)
-    unmatched = np.log1p(n)
+    unmatched = np.log1p(total_documents if total_documents is not None else n)
     features = np.column_stack([
         best_centred,
         best_centred - best_centred.max(),

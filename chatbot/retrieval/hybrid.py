@@ -1,5 +1,13 @@
-"""Search: embed the query, score every chunk densely and lexically, rank the
-candidate documents with the linear ranker, and fuse language versions per article."""
+"""Search: embed the query, generate candidate chunks densely and lexically, rank the
+documents they belong to with the linear ranker, and fuse language versions per article.
+
+Two stages: the top `candidate_chunks` chunks by raw cosine, by language-centred
+cosine, by BM25 in the query's language and by BM25 over all languages name the
+candidate documents (article language versions); only those get the ranker's features,
+computed exactly over all their chunks. `exhaustive=True` scores every chunk and every
+document instead (the reference the two-stage path is measured against: README,
+Performance).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +24,9 @@ from chatbot.retrieval.features import FEATURE_NAMES, CandidateSet, document_fea
 from chatbot.retrieval.ranker import DENSE_ONLY, LEXICAL_ONLY, LinearRanker
 
 SNIPPET_CHARS = 320
+CANDIDATE_CHUNKS = 100
+"""Chunks per signal in the first stage. Measured with `python -m
+chatbot.benchmarks.candidates` on both dev sets (README, Performance)."""
 
 
 class SearchMode(StrEnum):
@@ -64,10 +75,13 @@ class ArticleHit:
 
 
 class HybridRetriever:
-    def __init__(self, index: LoadedIndex, embedder: Embedder, ranker: LinearRanker) -> None:
+    def __init__(self, index: LoadedIndex, embedder: Embedder, ranker: LinearRanker, *,
+                 exhaustive: bool = False, candidate_chunks: int = CANDIDATE_CHUNKS) -> None:
         self.index = index
         self.embedder = embedder
         self.ranker = ranker
+        self.exhaustive = exhaustive
+        self.candidate_chunks = candidate_chunks
 
     def search(
         self,
@@ -92,21 +106,37 @@ class HybridRetriever:
     def _score(
         self, query: str, query_vector: npt.NDArray[np.float32], query_lang: str | None
     ) -> _ChunkScores:
-        """Candidate features, and every chunk's raw cosine and BM25 (to pick sections)."""
+        """Candidate features, and chunk scores to pick sections from."""
         index = self.index
-        dense = index.dense_scores(query_vector)
-        lex_same = index.lexical_scores(query, query_lang) if query_lang else np.zeros_like(dense)
         lex_all = index.lexical_scores(query, None)
-        centred = index.centred_scores(query_vector, query_lang)
+        lex_same = (index.lexical_scores(query, query_lang) if query_lang
+                    else np.zeros_like(lex_all))
+        centred_query = index.centred_query(query_vector, query_lang)
+        if self.exhaustive:
+            rows = np.arange(len(index.chunks), dtype=np.intp)
+            dense = index.dense_scores(query_vector)
+            centred = index.centred_scores(query_vector, query_lang)
+        else:
+            n = self.candidate_chunks
+            found = [index.dense_top(query_vector, n), index.centred_top(centred_query, n),
+                     _top_positive(lex_all, n)]
+            if query_lang:
+                found.append(_top_positive(lex_same, n))
+            documents = np.unique(index.chunk_document[np.concatenate(found)])
+            rows = np.sort(index.rows_of_documents(documents))
+            dense = index.dense_at(query_vector, rows)
+            centred = index.centred_at(centred_query, rows)
         candidates = document_features(
-            chunk_docs=index.chunk_docs,
+            chunk_docs=index.chunk_docs[rows],
             dense=dense,
             centred=centred,
-            lex_same=lex_same,
-            lex_all=lex_all,
+            lex_same=lex_same[rows],
+            lex_all=lex_all[rows],
             query_lang=query_lang,
+            total_documents=len(index.documents),
         )
-        return _ChunkScores(candidates, dense, centred, lex_same)
+        return _ChunkScores(index, query_vector, centred_query, rows, dense, centred, lex_same,
+                            candidates)
 
     def search_embedded(
         self,
@@ -120,7 +150,7 @@ class HybridRetriever:
     ) -> list[ArticleHit]:
         index = self.index
         scores = self._score(query, query_vector, query_lang)
-        candidates, dense = scores.candidates, scores.dense
+        candidates = scores.candidates
         query_terms = set(analyze(query, query_lang)) if query_lang else set()
         ranker = {SearchMode.HYBRID: self.ranker, SearchMode.DENSE: DENSE_ONLY,
                   SearchMode.LEXICAL: LEXICAL_ONLY}[mode]
@@ -139,7 +169,8 @@ class HybridRetriever:
             versions = index.article_versions(article_id)
             article = versions.get(shown_lang or "") or versions[matched_lang]
             rows = index.document_rows(article.id, article.lang)
-            row = int(rows[np.argmax(dense[rows])])
+            dense = scores.dense_of(rows)
+            row = int(rows[np.argmax(dense)])
             chunk = index.chunks[row]
             matched_rows = index.document_rows(article_id, matched_lang)
             hits.append(
@@ -158,13 +189,13 @@ class HybridRetriever:
                     lexical=round(float(candidates.features[top, FEATURE_NAMES.index("lex_same")]),
                                   4),
                     matched_lang=matched_lang,
-                    centred=round(float(scores.centred[matched_rows].max()), 4),
+                    centred=round(float(scores.centred_of(matched_rows).max()), 4),
                     lexical_raw=round(float(np.log1p(max(
                         0.0, float(scores.lex_same[matched_rows].max())))), 4),
                     coverage=round(index.coverage(query_terms, article.id, article.lang), 4),
                     title_coverage=round(index.coverage(query_terms, article.id, article.lang,
                                                         title_only=True), 4),
-                    sections=_section_scores(index, rows, dense, scores.lex_same),
+                    sections=_section_scores(index, rows, dense, scores.lex_same[rows]),
                 )
             )
         return hits
@@ -173,21 +204,54 @@ class HybridRetriever:
 
 @dataclass(frozen=True)
 class _ChunkScores:
-    candidates: CandidateSet
+    """Cosines of the scored `rows` (sorted; every chunk when exhaustive), BM25 in the
+    query's language of every chunk, and the candidates' features. A chunk outside
+    `rows` (another language version of a hit) is scored when asked for."""
+
+    index: LoadedIndex
+    query_vector: npt.NDArray[np.float32]
+    centred_query: npt.NDArray[np.float32]
+    rows: npt.NDArray[np.intp]
     dense: npt.NDArray[np.float32]
     centred: npt.NDArray[np.float32]
     lex_same: npt.NDArray[np.float32]
+    candidates: CandidateSet
+
+    def dense_of(self, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.float32]:
+        known = self._positions(rows)
+        return self.dense[known] if known is not None else self.index.dense_at(
+            self.query_vector, rows)
+
+    def centred_of(self, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.float32]:
+        known = self._positions(rows)
+        return self.centred[known] if known is not None else self.index.centred_at(
+            self.centred_query, rows)
+
+    def _positions(self, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.intp] | None:
+        at = np.searchsorted(self.rows, rows)
+        if len(rows) and (at.max() >= len(self.rows) or (self.rows[at] != rows).any()):
+            return None
+        return np.asarray(at, dtype=np.intp)
+
+
+def _top_positive(scores: npt.NDArray[np.float32], n: int) -> npt.NDArray[np.intp]:
+    """Rows of the (at most) `n` best positive scores, in no particular order."""
+    matched = np.flatnonzero(scores > 0)
+    if len(matched) > n:
+        matched = matched[np.argpartition(-scores[matched], n - 1)[:n]]
+    return np.asarray(matched, dtype=np.intp)
 
 
 def _section_scores(index: LoadedIndex, rows: npt.NDArray[np.intp],
                     dense: npt.NDArray[np.float32], lex_same: npt.NDArray[np.float32]
                     ) -> tuple[SectionScore, ...]:
-    best_lex = float(lex_same[rows].max()) if len(rows) else 0.0
+    """`dense` and `lex_same` are aligned with `rows`."""
+    best_lex = float(lex_same.max()) if len(rows) else 0.0
     return tuple(
         SectionScore(heading=index.chunks[r].heading, position=index.chunks[r].position,
-                     dense=round(float(dense[r]), 4),
-                     lexical=round(float(lex_same[r]) / best_lex, 4) if best_lex > 0 else 0.0)
-        for r in rows)
+                     dense=round(float(d), 4),
+                     lexical=round(float(x) / best_lex, 4) if best_lex > 0 else 0.0)
+        for r, d, x in zip(rows, dense, lex_same, strict=True))
 
 
 def _snippet(text: str) -> str:

@@ -20,6 +20,7 @@ from chatbot.index.loaded import StoredArticle
 from chatbot.language import SUPPORTED_LANGUAGES, LanguageDetector, LanguageGuess
 from chatbot.model_profile import ModelProfile, load_model_profile
 from chatbot.retrieval import ArticleHit, HybridRetriever, SearchMode
+from chatbot.retrieval.hybrid import CANDIDATE_CHUNKS
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,14 @@ class SearchService:
         detector: LanguageDetector,
         index_root: Path,
         profile: ModelProfile | None = None,
+        exhaustive: bool = False,
+        two_stage_min_chunks: int = 0,
+        candidate_chunks: int = CANDIDATE_CHUNKS,
     ) -> None:
         self.embedder = embedder
+        self.exhaustive = exhaustive
+        self.two_stage_min_chunks = two_stage_min_chunks
+        self.candidate_chunks = candidate_chunks
         self.detector = detector
         self.store = IndexStore(index_root)
         self.profile = profile or load_model_profile(embedder.model_id)
@@ -51,10 +58,21 @@ class SearchService:
     @classmethod
     def from_settings(cls, settings: Settings) -> SearchService:
         from chatbot.embedding import load_embedder
+        from chatbot.embedding.batching import BatchingEmbedder
+        from chatbot.embedding.sentence_transformer import configure_threads
 
-        embedder = load_embedder(settings)
+        configure_threads(settings.compute_threads)
+        embedder: Embedder = load_embedder(settings)
+        if settings.encode_batching:
+            embedder = BatchingEmbedder(embedder,
+                                        window_seconds=settings.encode_batch_window_ms / 1000,
+                                        max_batch=settings.encode_max_batch,
+                                        timeout_seconds=settings.encode_timeout_seconds)
         return cls(embedder=embedder, detector=LanguageDetector(), index_root=settings.index_dir,
-                   profile=load_model_profile(embedder.model_id, settings.model_profile))
+                   profile=load_model_profile(embedder.model_id, settings.model_profile),
+                   exhaustive=settings.search_exhaustive,
+                   two_stage_min_chunks=settings.two_stage_min_chunks,
+                   candidate_chunks=settings.search_candidate_chunks)
 
     @property
     def ready(self) -> bool:
@@ -77,8 +95,12 @@ class SearchService:
             index = LoadedIndex(self.store.root / version,
                                 expected_model_id=self.embedder.model_id,
                                 query_centroids=self.profile.query_centroids)
-            self._retriever = HybridRetriever(index, self.embedder, self.profile.ranker)
-        log.info("serving index version %s with model profile %s", version, self.profile.label)
+            exhaustive = self.exhaustive or len(index.chunks) < self.two_stage_min_chunks
+            self._retriever = HybridRetriever(index, self.embedder, self.profile.ranker,
+                                              exhaustive=exhaustive,
+                                              candidate_chunks=self.candidate_chunks)
+        log.info("serving index version %s with model profile %s (%s search)", version,
+                 self.profile.label, "exhaustive" if exhaustive else "two-stage")
         return True
 
     def detect(self, text: str, *, lang: str | None = None, prior: str | None = None
