@@ -180,6 +180,17 @@ def _with_role(*roles: str) -> object:
     return Depends(dependency)
 
 
+def header_token(request: Request, token: str | None, *, what: str) -> str:
+    """A citizen's token from the X-Access-Token header; 401 without one, saying why
+    when the client put it in the URL instead (URLs end up in logs)."""
+    if token:
+        return token
+    hint = (" (a token in the URL is not accepted: URLs end up in logs)"
+            if "token" in request.query_params else "")
+    raise HTTPException(status.HTTP_401_UNAUTHORIZED,
+                        detail=f"the {what} is required in the X-Access-Token header{hint}")
+
+
 DbSession = Annotated[Session, Depends(_read_session)]
 DbWriteSession = Annotated[Session, Depends(_write_session)]
 DatabaseDep = Annotated[Database, Depends(_database_on_loop)]

@@ -18,18 +18,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chatbot.api.problems import INTERNAL, PROBLEM_MEDIA_TYPE
 
 log = logging.getLogger(__name__)
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 INTERNAL_DETAIL = "An unexpected error occurred; it has been logged."
 _BODY = json.dumps({"type": INTERNAL.type, "title": INTERNAL.title, "status": INTERNAL.status,

@@ -33,13 +33,14 @@ import math
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chatbot.api.problems import PROBLEM_MEDIA_TYPE, TYPE_PREFIX
 from chatbot.config import RateWindow, Settings, parse_rate_limit
@@ -47,12 +48,6 @@ from chatbot.storage import Database
 from chatbot.storage.models import ConversationMessage
 
 log = logging.getLogger(__name__)
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 # (method, route template) -> endpoint class; matched on the path before routing, so a

@@ -11,14 +11,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
-
 from chatbot.config import checkout_path
 from chatbot.dialogue.hotline import HotlineStatus
 from chatbot.errors import ChatbotError
 from chatbot.language import SUPPORTED_LANGUAGES
 from chatbot.languages import load_languages
+from chatbot.prompt_templates import checked_environment
 
 TEMPLATES = ("answer", "appointment", "case_status", "clarify", "escalate", "hotline",
              "out_of_scope", "smalltalk", "unsupported")
@@ -36,22 +34,11 @@ class Composer:
         if not prompts_dir.is_dir():
             raise PromptsError(f"prompts directory {prompts_dir} does not exist "
                                "(set CHATBOT_PROMPTS_DIR)")
-        missing = [f"{lang}/{name}{SUFFIX}" for lang in SUPPORTED_LANGUAGES for name in TEMPLATES
-                   if not (prompts_dir / lang / f"{name}{SUFFIX}").is_file()]
-        if missing:
-            raise PromptsError(f"missing templates in {prompts_dir}: {', '.join(missing)}")
+        self.env = checked_environment(prompts_dir, TEMPLATES, SUFFIX, what="templates",
+                                       error=PromptsError)
         # Every language's data file is checked here too, so a missing one stops
         # `chatbot serve` at start-up, not the first chat in that language.
         self.languages = load_languages(SUPPORTED_LANGUAGES)
-        self.env = SandboxedEnvironment(loader=FileSystemLoader(str(prompts_dir)),
-                                        undefined=StrictUndefined, autoescape=False,
-                                        keep_trailing_newline=False)
-        for lang in SUPPORTED_LANGUAGES:
-            for name in TEMPLATES:
-                try:
-                    self.env.get_template(f"{lang}/{name}{SUFFIX}")
-                except TemplateError as exc:
-                    raise PromptsError(f"{prompts_dir / lang / (name + SUFFIX)}: {exc}") from exc
 
     def render(self, lang: str, name: str, **context: Any) -> str:
         return self.env.get_template(f"{lang}/{name}{SUFFIX}").render(**context).strip()

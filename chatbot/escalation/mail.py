@@ -16,12 +16,10 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
-
 from chatbot.config import Settings, checkout_path
 from chatbot.errors import ChatbotError
 from chatbot.language import SUPPORTED_LANGUAGES
+from chatbot.prompt_templates import checked_environment
 
 # `prompts/<lang>/<name>.txt.j2`; the subject is the body template's first line.
 MAIL_TEMPLATES = ("ticket_update",)
@@ -125,22 +123,8 @@ class MailComposer:
     like the chat's (a missing or broken one stops `chatbot serve`)."""
 
     def __init__(self, prompts_dir: Path) -> None:
-        prompts_dir = checkout_path(prompts_dir)
-        missing = [f"{lang}/{name}{SUFFIX}" for lang in SUPPORTED_LANGUAGES
-                   for name in MAIL_TEMPLATES
-                   if not (prompts_dir / lang / f"{name}{SUFFIX}").is_file()]
-        if missing:
-            raise ChatbotError(f"missing e-mail templates in {prompts_dir}: "
-                               f"{', '.join(missing)}")
-        self.env = SandboxedEnvironment(loader=FileSystemLoader(str(prompts_dir)),
-                                        undefined=StrictUndefined, autoescape=False,
-                                        keep_trailing_newline=False)
-        for lang in SUPPORTED_LANGUAGES:
-            for name in MAIL_TEMPLATES:
-                try:
-                    self.env.get_template(f"{lang}/{name}{SUFFIX}")
-                except TemplateError as exc:
-                    raise ChatbotError(f"{prompts_dir / lang / (name + SUFFIX)}: {exc}") from exc
+        self.env = checked_environment(checkout_path(prompts_dir), MAIL_TEMPLATES, SUFFIX,
+                                       what="e-mail templates", error=ChatbotError)
 
     def compose(self, lang: str, *, kind: str, reference: str, status: str, link: str,
                 page_url: str, code: str, name: str | None) -> ComposedMail:

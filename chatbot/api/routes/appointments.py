@@ -15,7 +15,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
 
 from chatbot.api.constraints import CalendarDate
-from chatbot.api.deps import CalendarsDep, DbSession, DbWriteSession, NowDep, SettingsDep
+from chatbot.api.deps import (
+    CalendarsDep,
+    DbSession,
+    DbWriteSession,
+    NowDep,
+    SettingsDep,
+    header_token,
+)
 from chatbot.api.mappers import appointment_created, appointment_public, slot_public
 from chatbot.api.routes.tickets import IdempotencyKey, ReferencePath
 from chatbot.api.schemas.appointments import (
@@ -49,16 +56,6 @@ IcsTokenQuery = Annotated[str | None, Query(
                                 "it cannot cancel or look the booking up")]
 _NO_TOKEN: dict[int | str, dict[str, Any]] = {
     401: {"description": "No token given in the X-Access-Token header"}}
-
-
-def cancel_token(request: Request, header_token: str | None) -> str:
-    if header_token:
-        return header_token
-    hint = (" (a token in the URL is not accepted: URLs end up in logs)"
-            if "token" in request.query_params else "")
-    raise HTTPException(status.HTTP_401_UNAUTHORIZED,
-                        detail=f"the cancel token is required in the X-Access-Token "
-                               f"header{hint}")
 
 
 @router.get("/services", response_model=list[ServicePublic], summary="Bookable services")
@@ -133,8 +130,8 @@ def post_appointment(body: AppointmentCreate, request: Request, response: Respon
 def get_appointment(reference: ReferencePath, request: Request, session: DbSession,
                     calendars: CalendarsDep,
                     x_access_token: CancelTokenHeader = None) -> AppointmentPublic:
-    appointment = get_appointment_for_citizen(
-        session, reference=reference, token=cancel_token(request, x_access_token))
+    token = header_token(request, x_access_token, what="cancel token")
+    appointment = get_appointment_for_citizen(session, reference=reference, token=token)
     return appointment_public(appointment, calendars)
 
 
@@ -174,7 +171,7 @@ def get_appointment_ics(reference: ReferencePath, request: Request, session: DbS
 def delete_appointment(reference: ReferencePath, request: Request, session: DbWriteSession,
                        calendars: CalendarsDep, now: NowDep,
                        x_access_token: CancelTokenHeader = None) -> AppointmentPublic:
-    appointment = cancel_appointment(session, reference=reference,
-                                     token=cancel_token(request, x_access_token), now=now)
+    token = header_token(request, x_access_token, what="cancel token")
+    appointment = cancel_appointment(session, reference=reference, token=token, now=now)
     return appointment_public(appointment, calendars)
 

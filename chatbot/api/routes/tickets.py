@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Path, Request, Response, status
+from fastapi import APIRouter, Header, Path, Request, Response, status
 from pydantic import AfterValidator
 
-from chatbot.api.deps import CalendarsDep, DbSession, DbWriteSession, NowDep, SettingsDep
+from chatbot.api.deps import (
+    CalendarsDep,
+    DbSession,
+    DbWriteSession,
+    NowDep,
+    SettingsDep,
+    header_token,
+)
 from chatbot.api.mappers import ticket_created, ticket_public
 from chatbot.api.problems import IDEMPOTENCY_HEADER
 from chatbot.api.schemas.tickets import (
@@ -39,15 +46,6 @@ IdempotencyKey = Annotated[str | None, Header(
 TokenHeader = Annotated[str | None, Header(
     alias="X-Access-Token", max_length=200,
     description="The ticket's access token (never in the URL: URLs reach logs)")]
-
-
-def citizen_token(request: Request, header_token: str | None) -> str:
-    if header_token:
-        return header_token
-    hint = (" (a token in the URL is not accepted: URLs end up in logs)"
-            if "token" in request.query_params else "")
-    raise HTTPException(status.HTTP_401_UNAUTHORIZED,
-                        detail=f"the access token is required in the X-Access-Token header{hint}")
 
 
 @router.post(
@@ -91,8 +89,8 @@ def post_ticket(body: TicketCreate, request: Request, response: Response,
 )
 def get_ticket_status(reference: ReferencePath, request: Request, session: DbSession,
                       x_access_token: TokenHeader = None) -> TicketPublic:
-    ticket = get_ticket_for_citizen(session, reference=reference,
-                                    token=citizen_token(request, x_access_token))
+    token = header_token(request, x_access_token, what="access token")
+    ticket = get_ticket_for_citizen(session, reference=reference, token=token)
     return ticket_public(ticket)
 
 
@@ -109,7 +107,7 @@ def post_citizen_message(reference: ReferencePath, body: CitizenMessageCreate,
                          ) -> TicketPublic:
     """Personal identifiers in the text are masked before it is stored."""
     ticket = add_citizen_message(session, reference=reference,
-                                 token=citizen_token(request, x_access_token),
+                                 token=header_token(request, x_access_token, what="access token"),
                                  text=body.text, now=now,
                                  hotline_phone=settings.hotline_phone)
     return ticket_public(ticket)
