@@ -48,6 +48,30 @@ def test_article_headings_answer_aspects(lang: str, heading: str, aspect: Aspect
     assert load_language(lang).answers(heading, aspect)
 
 
+@pytest.mark.parametrize(("lang", "heading", "aspect"), [
+    # The Polish articles use the German loan word "Termin" for the appointment section.
+    ("pl", "Termin", Aspect.DEADLINE),
+    ("pl", "Brak wolnych terminów?", Aspect.DEADLINE),
+    # "cost" would match "costruire" (to build).
+    ("it", "Costruire senza permesso", Aspect.FEE),
+    ("it", "Quando serve un permesso di costruire?", Aspect.FEE),
+])
+def test_headings_that_look_like_an_aspect_do_not_answer_it(lang: str, heading: str,
+                                                            aspect: Aspect) -> None:
+    assert not load_language(lang).answers(heading, aspect)
+
+
+@pytest.mark.parametrize(("lang", "heading", "aspect"), [
+    ("pl", "Termin ustawowy", Aspect.DEADLINE), ("pl", "Terminy (Fristen)", Aspect.DEADLINE),
+    ("pl", "Co się dzieje po upływie terminu?", Aspect.DEADLINE),
+    ("pl", "Termin", Aspect.APPOINTMENT),
+    ("it", "Costi (Gebühren)", Aspect.FEE), ("it", "Costo", Aspect.FEE),
+])
+def test_corrected_cues_still_find_their_sections(lang: str, heading: str,
+                                                  aspect: Aspect) -> None:
+    assert load_language(lang).answers(heading, aspect)
+
+
 def test_appointment_requests() -> None:
     assert load_language("en").requests_appointment("I need an appointment")
     assert load_language("tr").requests_appointment("randevu almak istiyorum")
