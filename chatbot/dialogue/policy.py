@@ -4,7 +4,10 @@ The decision is a logistic model of "the top hit answers this question", fitted 
 labelled data (`chatbot eval fit-policy`), over evidence the retrieval already has:
 the ranker's probability and its margin to the next article, the raw and the
 language-centred cosine, BM25 in the question's language, and how many of the
-question's words the article contains (anywhere, and in its title and keywords).
+question's words the article contains (anywhere, and in its title and keywords), and
+whether it names the German version's title or keywords (citizens writing in other
+languages type the official German name of a service: 5-fold cross-validation on the
+train rows, three shuffles: answered right 0.813 -> 0.845, wrong 0.007 -> 0.008).
 One cosine floor cannot do this: e5's cosines are compressed and lower in Polish,
 Turkish and Kurmanji, so a floor that refuses football in German refuses half of
 the Kurmanji questions whose article ranked first.
@@ -29,6 +32,7 @@ from chatbot.retrieval import ArticleHit
 
 EVIDENCE_FEATURES: tuple[str, ...] = (
     "score", "margin", "dense", "centred", "lexical_raw", "coverage", "title_coverage",
+    "source_term",
 )
 
 
@@ -38,7 +42,8 @@ def evidence(hits: list[ArticleHit], position: int = 0) -> dict[str, float]:
     following = hits[position + 1].score if len(hits) > position + 1 else 0.0
     return {"score": hit.score, "margin": hit.score - following, "dense": hit.dense,
             "centred": hit.centred, "lexical_raw": hit.lexical_raw,
-            "coverage": hit.coverage, "title_coverage": hit.title_coverage}
+            "coverage": hit.coverage, "title_coverage": hit.title_coverage,
+            "source_term": hit.source_term}
 
 
 class ReplyType(StrEnum):

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from chatbot.corpus.models import SOURCE_LANGUAGE
 from chatbot.embedding.centering import (
     QueryCentroids,
     center_documents,
@@ -25,6 +26,9 @@ from chatbot.index.store import read_manifest
 
 _NO_ROWS = np.zeros(0, dtype=np.intp)
 MAX_RELATED = 3
+SOURCE_TERM_MIN_CHARS = 6
+"""German stems this long are service names or their parts ("anmeld", "kinderreisepass",
+"personalausweis"); shorter ones are too often function words or fragments."""
 """At most this many related articles (follow-ups may move to them)."""
 
 
@@ -211,6 +215,17 @@ class LoadedIndex:
             text = " ".join((article.title, " ".join(article.keywords)))
             terms = self._title_terms[key] = frozenset(analyze(text, lang))
         return terms
+
+    def names_source_term(self, query: str, article_id: str) -> bool:
+        """Whether the query contains a word of the source-language (German) version's
+        title or keywords: citizens writing in Turkish, Polish or Kurmanji type the
+        official German name ("kinderreisepass", "Anmeldung") where their own language's
+        version says it in their words. Only words of at least SOURCE_TERM_MIN_CHARS
+        letters (after German analysis) count, so "ab" or "bei" never match."""
+        if (article_id, SOURCE_LANGUAGE) not in self.articles:
+            return False
+        words = {t for t in analyze(query, SOURCE_LANGUAGE) if len(t) >= SOURCE_TERM_MIN_CHARS}
+        return not words.isdisjoint(self.title_terms(article_id, SOURCE_LANGUAGE))
 
     def related_articles(self, article_id: str, max_gap: float,
                          max_related: int = MAX_RELATED) -> list[str]:

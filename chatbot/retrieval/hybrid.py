@@ -66,6 +66,9 @@ class ArticleHit:
     """Language-centred cosine of the best-matching version's best chunk."""
     lexical_raw: float = 0.0
     """log1p of the raw BM25 score in the query's language (not relative to other hits)."""
+    source_term: float = 0.0
+    """1 when the query names a word of the German version's title or keywords (see
+    `LoadedIndex.names_source_term`), else 0."""
     coverage: float = 0.0
     """Share of the query's content terms found anywhere in the shown version."""
     title_coverage: float = 0.0
@@ -192,6 +195,7 @@ class HybridRetriever:
                     centred=round(float(scores.centred_of(matched_rows).max()), 4),
                     lexical_raw=round(float(np.log1p(max(
                         0.0, float(scores.lex_same[matched_rows].max())))), 4),
+                    source_term=float(index.names_source_term(query, article_id)),
                     coverage=round(index.coverage(query_terms, article.id, article.lang), 4),
                     title_coverage=round(index.coverage(query_terms, article.id, article.lang,
                                                         title_only=True), 4),

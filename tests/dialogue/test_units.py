@@ -25,7 +25,8 @@ def hit(article_id: str, score: float) -> ArticleHit:
 # A profile that looks at the ranker's score only: p = sigmoid(10 * (score - 0.5)).
 SCORE_ONLY = PolicyProfile(
     model_id="test", weights={"score": 10.0, "margin": 0.0, "dense": 0.0, "centred": 0.0,
-                              "lexical_raw": 0.0, "coverage": 0.0, "title_coverage": 0.0},
+                              "lexical_raw": 0.0, "coverage": 0.0, "title_coverage": 0.0,
+                              "source_term": 0.0},
     language_bias={"ku": 1.0}, bias=-5.0, answer_min=0.8, clarify_min=0.4, suggest_min=0.2,
     related_max_gap=0.01)
 

@@ -80,6 +80,18 @@ def test_the_hit_is_shown_in_the_preferred_language(small_index: LoadedIndex) ->
     assert "passport" in hit.section.lower()
 
 
+def test_a_german_service_name_in_another_language_is_source_term_evidence(
+        small_index: LoadedIndex) -> None:
+    retriever = HybridRetriever(small_index, FakeEmbedder(), BUNDLED_RANKER)
+    hits = {h.article_id: h for h in retriever.search(
+        "reisepass icin ne kadar odeyecem, hund da var", query_lang="tr", top_k=5)}
+    # The German title "Reisepass" is named; "Hund" is too short a word to count.
+    assert hits["reisepass"].source_term == 1.0
+    assert hits["hund"].source_term == 0.0
+    assert small_index.names_source_term("Pass fuer meinen Hund", "reisepass") is False
+    assert small_index.names_source_term("REISEPÄSSE", "reisepass") is True
+
+
 @pytest.mark.parametrize("mode", list(SearchMode))
 def test_every_mode_ranks_the_lexically_and_densely_obvious_article_first(
     small_index: LoadedIndex, mode: SearchMode
