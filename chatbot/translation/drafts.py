@@ -157,11 +157,11 @@ def _translate_with_links(text: str, tr: Any) -> str:
     for link in _LINK.finditer(text):
         before = text[last:link.start()]
         if before.strip():
-            pieces.append(_one_line(tr(before)))
+            pieces.append(_one_line(tr(before.strip())))
         pieces.append(f"[{_one_line(tr(link.group(2))) or link.group(2)}{link.group(3)}")
         last = link.end()
     if text[last:].strip():
-        pieces.append(_one_line(tr(text[last:])))
+        pieces.append(_one_line(tr(text[last:].strip())))
     return " ".join(piece for piece in pieces if piece)
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 
 # A sentence ends at . ! ? (optionally closed by a quote or bracket) followed by space
-# and an upper-case letter: "3. Oktober" or "ca. 5 Euro" stay together. An abbreviation
-# before a capitalised word ("z. B. Ausweis") is split, which costs wording, not text.
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"'»«”)\]]?\s+(?=[\"'»«„“(\[]?[A-ZÄÖÜÇĞİŞŁŚŹŻĆŃÓÊÎÛ])")
+# and an upper-case letter; a full stop after a digit is an ordinal: "am 3. Oktober"
+# or "ca. 5 Euro" stay together. An abbreviation before a capitalised word
+# ("z. B. Ausweis") is split, which costs wording, not text.
+_BOUNDARY = re.compile(r"(?<=[^\d][.!?]|\d[!?])[\"'»«”)\]]?\s+"
+                       r"(?=[\"'»«„“(\[]?[A-ZÄÖÜÇĞİŞŁŚŹŻĆŃÓÊÎÛ])")
 
 
 def split_sentences(text: str) -> list[str]:

@@ -18,7 +18,7 @@ from chatbot.index.store import IndexStore
 from chatbot.language import LanguageDetector
 from chatbot.retrieval.service import SearchService
 from chatbot.translation.argos import ArgosTranslator
-from tests.translation.chat import answer_text
+from tests.dialogue.confident_chat import answer_text
 
 GERMAN = ("## Antrag\n\nDen Reisepass beantragen Sie persönlich im Bürgerbüro. "
           "Bringen Sie ein biometrisches Foto mit.\n\n## Gebühren\n\n- Der Pass kostet "
