@@ -817,17 +817,20 @@ def translate_missing(
     Exits 1 when a version could not be made (no model for the pair, not even through
     English; or the model failed); drafts that were written stay.
     """
-    from chatbot.corpus import LANGUAGES
+    from chatbot.corpus.models import LANGUAGES, SOURCE_LANGUAGE
+    from chatbot.translation import PIVOT_LANGUAGE
     from chatbot.translation.argos import ArgosTranslator
     from chatbot.translation.drafts import fill_missing
 
-    unknown = [code for code in lang or [] if code not in LANGUAGES]
+    targets = [code for code in LANGUAGES if code != SOURCE_LANGUAGE]
+    unknown = [code for code in lang or [] if code not in targets]
     if unknown:
-        fail(f"unknown language {', '.join(unknown)}; expected one of {', '.join(LANGUAGES)}")
+        fail(f"cannot translate into {', '.join(unknown)}; expected one of "
+             f"{', '.join(targets)} (German is the source and written by editors)")
     settings = _settings(corpus_dir=corpus)
     translator = ArgosTranslator(settings.translation_models_dir)
     report = fill_missing(settings.corpus_dir, translator,
-                          languages=tuple(lang) if lang else LANGUAGES,
+                          languages=tuple(lang) if lang else tuple(targets),
                           overwrite_curated=overwrite_curated)
     for draft in report.written:
         how = "replaced stale" if draft.replaced else "wrote"
@@ -835,10 +838,15 @@ def translate_missing(
     for article_id, code in report.kept_curated:
         typer.echo(f"kept stale curated {article_id}.{code} (--overwrite-curated replaces it)")
     for (source, target), ids in sorted(report.no_model.items()):
-        typer.echo(f"no model for {source}→{target} (nor through en): {len(ids)} article(s) "
-                   f"left without a {target} version", err=True)
+        pivot = ("" if PIVOT_LANGUAGE in (source, target)
+                 else f" (nor {source}→{PIVOT_LANGUAGE}→{target})")
+        typer.echo(f"no model for {source}→{target}{pivot}: {len(ids)} article(s) stay "
+                   f"without a {target} version", err=True)
     for article_id, code, why in report.failed:
         typer.echo(f"failed {article_id}.{code}: {why}", err=True)
+    if report.complete and not report.written and not report.kept_curated:
+        typer.echo("nothing to translate: every version exists and follows the current "
+                   "German text")
     installed = ", ".join(f"{a}→{b}" for a, b in sorted(translator.pairs())) or "none"
     typer.echo(f"{len(report.written)} draft(s) written; models installed: {installed}")
     if not report.complete:

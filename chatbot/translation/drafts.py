@@ -5,7 +5,8 @@ and `source_revision` set to the German `updated` it was made from, so the corpu
 contract holds and it ingests like any other version. The chat says that such an
 answer was machine-translated; editors see it as a draft until they review it and
 remove the flag. A stale curated translation is kept unless the operator asks for it
-to be replaced; a stale machine draft is simply made again.
+to be replaced; a stale machine draft is simply made again. German versions are never
+machine-made: German is the source every translation records its revision of.
 """
 
 from __future__ import annotations
@@ -67,7 +68,9 @@ def fill_missing(corpus_dir: Path, translator: Translator, *,
         source = versions.get(SOURCE_LANGUAGE) or versions.get("en") \
             or next(iter(versions.values()))
         for lang in languages:
-            if lang == source.lang:
+            # German is the source: a German draft would turn curated versions of an
+            # article written elsewhere into translations lacking a source_revision.
+            if lang in (source.lang, SOURCE_LANGUAGE):
                 continue
             existing = versions.get(lang)
             if existing is not None and not _stale(existing, source):

@@ -41,8 +41,9 @@ def test_without_models_missing_pairs_are_named_and_the_exit_is_non_zero(
     write_article("reisepass", body=GERMAN)
     result = run(tmp_path, monkeypatch, "translate", "missing")
     assert result.exit_code == 1, result.output
-    for lang in ("en", "fr", "it", "pl", "tr", "ku"):
-        assert f"no model for de→{lang} (nor through en)" in result.stderr
+    assert "no model for de→en: 1 article(s) stay without a en version" in result.stderr
+    for lang in ("fr", "it", "pl", "tr", "ku"):
+        assert f"no model for de→{lang} (nor de→en→{lang}): 1 article(s)" in result.stderr
     assert "0 draft(s) written; models installed: none" in result.stdout
     assert sorted(p.name for p in (tmp_path / "corpus" / "amt").iterdir()) == ["reisepass.de.md"]
 
@@ -65,7 +66,7 @@ def test_installed_models_fill_missing_versions_as_drafts_that_ingest_and_are_ma
     assert result.exit_code == 1, result.output
     assert "wrote amt/reisepass.en.md (de → en, machine-translated draft)" in result.stdout
     assert "wrote amt/reisepass.fr.md (de → en → fr, machine-translated draft)" in result.stdout
-    assert "no model for de→ku (nor through en): 1 article(s)" in result.stderr
+    assert "no model for de→ku (nor de→en→ku): 1 article(s)" in result.stderr
     assert not (tmp_path / "corpus" / "amt" / "reisepass.ku.md").exists()
 
     loaded = load_corpus(tmp_path / "corpus")

@@ -126,7 +126,7 @@ def test_without_the_extra_translating_says_how_to_install_it(
         translator.translate("Hallo.", source="de", target="en")
 
 
-def test_an_unknown_language_is_refused_before_anything_is_written(
+def test_an_unknown_language_or_german_is_refused_before_anything_is_written(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, write_article) -> None:  # type: ignore[no-untyped-def]
     from typer.testing import CliRunner
 
@@ -137,9 +137,48 @@ def test_an_unknown_language_is_refused_before_anything_is_written(
     monkeypatch.setenv("CHATBOT_CORPUS_DIR", str(tmp_path / "corpus"))
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(app, ["translate", "missing", "--lang", "es"])
+        results = [CliRunner().invoke(app, ["translate", "missing", "--lang", code])
+                   for code in ("es", "de")]
     finally:
         get_settings.cache_clear()
-    assert result.exit_code == 2
-    assert result.stderr.strip() == ("error: unknown language es; expected one of "
-                                     "de, en, fr, it, pl, tr, ku")
+    for result, code in zip(results, ("es", "de"), strict=True):
+        assert result.exit_code == 2
+        assert result.stderr.strip() == (
+            f"error: cannot translate into {code}; expected one of en, fr, it, pl, tr, ku "
+            "(German is the source and written by editors)")
+    assert sorted(p.name for p in (tmp_path / "corpus" / "amt").iterdir()) == [
+        "reisepass.de.md"]
+
+
+def test_an_article_without_german_is_translated_from_its_own_language_never_into_german(
+        tmp_path: Path, write_article) -> None:  # type: ignore[no-untyped-def]
+    write_article("fahrrad", "en", front="id: fahrrad\nlang: en\ntitle: Bikes\n"
+                  "department: amt\nupdated: 2026-09-01\n")
+    report = fill_missing(tmp_path / "corpus", UpperTranslator({("en", "fr"), ("en", "de")}),
+                          languages=("de", "fr"))
+    assert [(d.lang, d.route) for d in report.written] == [("fr", ("en", "fr"))]
+    loaded = load_corpus(tmp_path / "corpus")
+    assert loaded.issues == []
+    assert sorted(a.lang for a in loaded.articles) == ["en", "fr"]
+
+
+def test_a_complete_corpus_needs_no_model(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, write_article) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from chatbot.cli import app
+    from chatbot.config import get_settings
+
+    write_article("reisepass")
+    write_article("reisepass", "en")
+    monkeypatch.setenv("CHATBOT_CORPUS_DIR", str(tmp_path / "corpus"))
+    monkeypatch.setenv("CHATBOT_TRANSLATION_MODELS_DIR", str(tmp_path / "models"))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["translate", "missing", "--lang", "en"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        "nothing to translate: every version exists and follows the current German text",
+        "0 draft(s) written; models installed: none"]
