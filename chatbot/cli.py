@@ -41,6 +41,10 @@ index_app = typer.Typer(help="Index versions: list and roll back.", no_args_is_h
 corpus_app = typer.Typer(help="The knowledge corpus.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 app.add_typer(corpus_app, name="corpus")
+translate_app = typer.Typer(
+    help="Optional offline machine translation (the `translate` extra and model files).",
+    no_args_is_help=True)
+app.add_typer(translate_app, name="translate")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -770,6 +774,83 @@ def eval_fit_policy(
     typer.echo(f"wrote the policy of the model profile {target}: answer_min={policy.answer_min} "
                f"clarify_min={policy.clarify_min} suggest_min={policy.suggest_min}\n"
                + json.dumps(policy.measured))
+
+
+@translate_app.command("install-model")
+@domain_errors
+def translate_install_model(
+    model_file: Annotated[Path, typer.Argument(help="An .argosmodel file")],
+) -> None:
+    """Install one argostranslate model file offline (never from its online index)."""
+    from chatbot.translation.argos import install_model
+
+    settings = _settings()
+    model = install_model(model_file, settings.translation_models_dir)
+    typer.echo(f"installed {model.source}→{model.target} (version {model.version or '?'}) "
+               f"in {model.path}")
+
+
+@translate_app.command("models")
+@domain_errors
+def translate_models() -> None:
+    """The installed translation models."""
+    from chatbot.translation.argos import installed_models
+
+    settings = _settings()
+    models = installed_models(settings.translation_models_dir)
+    for model in models:
+        typer.echo(f"{model.source}→{model.target}  {model.version or '?':<8} {model.path}")
+    typer.echo(f"{len(models)} model(s) in {settings.translation_models_dir}")
+
+
+@translate_app.command("missing")
+@domain_errors
+def translate_missing(
+    lang: Annotated[list[str] | None, typer.Option(
+        help="Only this language (repeatable); default: every corpus language")] = None,
+    corpus: Annotated[Path | None, typer.Option(help="Corpus directory")] = None,
+    overwrite_curated: Annotated[bool, typer.Option(
+        help="Also replace stale curated translations with machine drafts")] = False,
+) -> None:
+    """Write machine-translated drafts for missing and stale article versions.
+
+    Exits 1 when a version could not be made (no model for the pair, not even through
+    English; or the model failed); drafts that were written stay.
+    """
+    from chatbot.corpus.models import LANGUAGES, SOURCE_LANGUAGE
+    from chatbot.translation import PIVOT_LANGUAGE
+    from chatbot.translation.argos import ArgosTranslator
+    from chatbot.translation.drafts import fill_missing
+
+    targets = [code for code in LANGUAGES if code != SOURCE_LANGUAGE]
+    unknown = [code for code in lang or [] if code not in targets]
+    if unknown:
+        fail(f"cannot translate into {', '.join(unknown)}; expected one of "
+             f"{', '.join(targets)} (German is the source and written by editors)")
+    settings = _settings(corpus_dir=corpus)
+    translator = ArgosTranslator(settings.translation_models_dir)
+    report = fill_missing(settings.corpus_dir, translator,
+                          languages=tuple(lang) if lang else tuple(targets),
+                          overwrite_curated=overwrite_curated)
+    for draft in report.written:
+        how = "replaced stale" if draft.replaced else "wrote"
+        typer.echo(f"{how} {draft.path} ({' → '.join(draft.route)}, machine-translated draft)")
+    for article_id, code in report.kept_curated:
+        typer.echo(f"kept stale curated {article_id}.{code} (--overwrite-curated replaces it)")
+    for (source, target), ids in sorted(report.no_model.items()):
+        pivot = ("" if PIVOT_LANGUAGE in (source, target)
+                 else f" (nor {source}→{PIVOT_LANGUAGE}→{target})")
+        typer.echo(f"no model for {source}→{target}{pivot}: {len(ids)} article(s) stay "
+                   f"without a {target} version", err=True)
+    for article_id, code, why in report.failed:
+        typer.echo(f"failed {article_id}.{code}: {why}", err=True)
+    if report.complete and not report.written and not report.kept_curated:
+        typer.echo("nothing to translate: every version exists and follows the current "
+                   "German text")
+    installed = ", ".join(f"{a}→{b}" for a, b in sorted(translator.pairs())) or "none"
+    typer.echo(f"{len(report.written)} draft(s) written; models installed: {installed}")
+    if not report.complete:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
 
     corpus_dir: Path = Path("knowledge_corpus")
     index_dir: Path = Path("indexes")
+    translation_models_dir: Path = Field(
+        default=Path("var/translation-models"),
+        description="Where `chatbot translate install-model` puts argostranslate models")
     database_url: str = "sqlite:///var/chatbot.sqlite3"
     embedding_model: str = Field(
         default=BUNDLED_MODEL,

@@ -63,6 +63,14 @@ def load_corpus(corpus_dir: Path) -> CorpusLoad:
     return _require_source_revisions(result)
 
 
+def parse_article(path: Path, corpus_dir: Path) -> Article:
+    """One article file checked on its own (not against the other versions)."""
+    try:
+        return _parse_file(path, path.relative_to(corpus_dir).as_posix())
+    except _InvalidArticleError as problem:
+        raise CorpusError(f"{path.relative_to(corpus_dir).as_posix()}: {problem}") from problem
+
+
 def _require_source_revisions(loaded: CorpusLoad) -> CorpusLoad:
     """A translation must name the German revision it follows; an article that exists
     only in other languages is its own source (translation status shows German as
@@ -138,6 +146,9 @@ def _build_article(meta: dict[str, Any], body: str, path: Path, relative: str) -
     if url is not None and not (isinstance(url, str) and re.match(r"^https?://\S+$", url)):
         raise _InvalidArticleError(f"url {url!r} must be an http(s) address")
     service = meta.get("appointment_service")
+    machine_translated = meta.get("machine_translated", False)
+    if not isinstance(machine_translated, bool):
+        raise _InvalidArticleError("machine_translated must be true or false")
     return Article(
         id=article_id,
         lang=lang,
@@ -151,6 +162,7 @@ def _build_article(meta: dict[str, Any], body: str, path: Path, relative: str) -
         appointment_service=str(service) if service else None,
         source_revision=source_revision,
         summary=summary.strip() if isinstance(summary, str) else None,
+        machine_translated=machine_translated,
     )
 
 

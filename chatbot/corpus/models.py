@@ -29,6 +29,8 @@ class Article:
     source_revision: date | None = None
     summary: str | None = None
     """One or two sentences that answer the common question; quoted before the section."""
+    machine_translated: bool = False
+    """A machine-translated draft (`chatbot translate missing`), not yet reviewed."""
 
     @property
     def key(self) -> str:

@@ -21,6 +21,8 @@ class TranslationStatus:
     source_updated: str | None = None
     missing: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
+    machine_translated: list[str] = field(default_factory=list)
+    """Versions that are machine-translated drafts, not yet reviewed."""
 
     @property
     def complete(self) -> bool:
@@ -30,6 +32,7 @@ class TranslationStatus:
         return {"article_id": self.article_id, "department": self.department,
                 "title": self.title, "source_updated": self.source_updated,
                 "missing": list(self.missing), "stale": list(self.stale),
+                "machine_translated": list(self.machine_translated),
                 "complete": self.complete}
 
 
@@ -54,6 +57,8 @@ def translation_status(articles: Iterable[Article]) -> list[TranslationStatus]:
             source_updated=source.updated.isoformat() if source else None,
             missing=[lang for lang in LANGUAGES if lang not in versions],
             stale=stale,
+            machine_translated=[lang for lang in LANGUAGES
+                                if lang in versions and versions[lang].machine_translated],
         ))
     return result
 

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import partial
 from typing import Protocol
 
+from chatbot.corpus.models import SOURCE_LANGUAGE
 from chatbot.dialogue import followup, intents
 from chatbot.dialogue.compose import Composer
 from chatbot.dialogue.hotline import HotlineStatus
@@ -83,6 +85,14 @@ class Searcher(Protocol):
     def related_articles(self, article_id: str, max_gap: float) -> list[str]: ...
 
     def term_coverage(self, text: str, article_id: str, lang: str) -> float | None: ...
+
+
+@dataclass(frozen=True)
+class StaleSource:
+    """The newer German version a stale translation's answer points to."""
+
+    updated_text: str
+    url: str
 
 
 class Dialogue:
@@ -264,9 +274,13 @@ class _Turn:
                 second_section=len(normalise(self.message).split()) >= TWO_SECTIONS_MIN_WORDS)
             passage_text, truncated = passage.text, passage.truncated
         unsure = confidence < self.d.policy.sure_min
-        text = self.d.composer.render(self.code, "answer", title=hit.title,
-                                      section=passage_text, url=source.url, fallback=fallback,
-                                      more=truncated, unsure=unsure)
+        stale = self._stale_source(version)
+        text = self.d.composer.render(
+            self.code, "answer", title=hit.title, section=passage_text, url=source.url,
+            fallback=fallback, more=truncated, unsure=unsure,
+            machine_translated=bool(version and version.machine_translated),
+            stale_since=stale.updated_text if stale else "",
+            stale_url=stale.url if stale else "")
         # A less certain answer keeps the way to a person open.
         actions: list[Action] = ([self._ticket_action(hit, confident=True),
                                   self._hotline_action()] if unsure else [])
@@ -350,6 +364,18 @@ class _Turn:
     def _hotline_action(self) -> HotlineAction:
         return HotlineAction(phone=self.status.phone, open=self.status.open,
                              next_open=self.status.next_open)
+
+    def _stale_source(self, version: StoredArticle | None) -> StaleSource | None:
+        """The German version when the quoted translation follows an older revision of it."""
+        if version is None or version.lang == SOURCE_LANGUAGE or not version.source_revision:
+            return None
+        german = self.d.searcher.article_versions(version.id).get(SOURCE_LANGUAGE)
+        if german is None or date.fromisoformat(german.updated) <= date.fromisoformat(
+                version.source_revision):
+            return None
+        return StaleSource(
+            updated_text=date.fromisoformat(german.updated).strftime("%d.%m.%Y"),
+            url=german.url or self.url_for(german.id, SOURCE_LANGUAGE))
 
     def _source(self, hit: ArticleHit) -> Source:
         return Source(article_id=hit.article_id, title=hit.title,

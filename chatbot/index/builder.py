@@ -316,6 +316,7 @@ def _write_index(
                 "path": article.path,
                 "summary": article.summary,
                 "body": article.body,
+                "machine_translated": article.machine_translated,
             }
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     lexical_index.build(directory, [(c.lexical, c.lang) for c in chunks])

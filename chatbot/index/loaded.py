@@ -46,6 +46,7 @@ class StoredArticle:
     path: str
     body: str
     summary: str | None = None
+    machine_translated: bool = False
 
 
 @dataclass(frozen=True)

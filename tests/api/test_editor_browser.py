@@ -36,6 +36,8 @@ def editor_server(write_article: Callable[..., Path], tmp_path: Path) -> Iterato
 
     write_article("reisepass", "de", body="## Antrag\n\nDen Reisepass beantragen Sie im Amt.")
     write_article("reisepass", "en", title="Passport", body="## Apply\n\nApply in person.")
+    write_article("reisepass", "fr", title="Passeport", body="## Demande\n\nEn personne.",
+                  extra="machine_translated: true\n")
     write_article("hund", "de", body="## Hundesteuer\n\nMelden Sie Ihren Hund an.")
     # A file name an editor might produce, shown in the error list as text only.
     (tmp_path / "corpus" / "amt" / f"{HOSTILE}.de.md").write_text("kaputt", encoding="utf-8")
@@ -80,7 +82,8 @@ def test_an_editor_reindexes_and_sees_translation_status(editor_server: tuple[st
         rows = page.locator("#translation-table tbody tr")
         assert rows.count() == 2
         assert (rows.nth(0).text_content() or "").startswith("hundamt2026-10-01✓fehlt")
-        assert "✓✓fehlt" in (rows.nth(1).text_content() or "")
+        # A machine-translated version shows as a draft until an editor reviews it.
+        assert "✓✓Entwurf (maschinell)fehlt" in (rows.nth(1).text_content() or "")
         assert page.locator("#versions tbody tr").count() == 1
         errors_text = page.text_content("#file-errors") or ""
         assert HOSTILE in errors_text

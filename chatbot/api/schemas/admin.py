@@ -79,6 +79,9 @@ class TranslationStatusPublic(BaseModel):
     source_updated: str | None
     missing: list[str]
     stale: list[str]
+    machine_translated: list[str] = Field(
+        default_factory=list,
+        description="versions that are machine-translated drafts, not yet reviewed")
     complete: bool
 
 

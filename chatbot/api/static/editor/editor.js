@@ -61,7 +61,10 @@ async function loadTranslations() {
   body.replaceChildren(...data.articles.map((a) => el("tr", {},
     el("td", {}, a.article_id), el("td", {}, a.department), el("td", {}, a.source_updated ?? "–"),
     ...LANGUAGES.map((lang) => el("td", {},
-      a.missing.includes(lang) ? "fehlt" : a.stale.includes(lang) ? "veraltet" : "✓")))));
+      a.missing.includes(lang) ? "fehlt"
+        : [a.stale.includes(lang) ? "veraltet" : "",
+           (a.machine_translated ?? []).includes(lang) ? "Entwurf (maschinell)" : ""]
+          .filter(Boolean).join(", ") || "✓")))));
 }
 
 function gapsQuery(format) {
