@@ -5,11 +5,13 @@ User mistakes end with one line on stderr and a non-zero exit code, never a trac
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -21,6 +23,7 @@ from chatbot.errors import ChatbotError
 
 if TYPE_CHECKING:
     from chatbot.dialogue.hotline import Hotline
+    from chatbot.index.distribution import VersionDistributor
     from chatbot.storage import Database
 
 app = typer.Typer(help="Multilingual citizen-service chatbot.", no_args_is_help=True,
@@ -134,6 +137,7 @@ def ingest(
     on_terminal = sys.stderr.isatty()
     # Loaded here too so that a model without a profile is reported at ingest time.
     profile = load_model_profile(embedder.model_id, settings.model_profile)
+    previous = store.current_version()
     try:
         result = build_index(corpus_dir=settings.corpus_dir, store=store, embedder=embedder,
                              model_profile=profile.label,
@@ -148,8 +152,17 @@ def ingest(
         raise
     for issue in result.issues:
         typer.echo(f"skipped {issue}", err=True)
-    _warn_about_calendars(settings, corpus_dir=settings.corpus_dir)
     m = result.manifest
+    with _distributor(settings) as distributor:
+        if distributor.shared:
+            from chatbot.index.distribution import publish_build
+
+            publish_build(distributor, store, m.version, previous,
+                          by=f"chatbot ingest on {socket.gethostname()}",
+                          keep=settings.keep_index_versions)
+            typer.echo(f"published {m.version} to the database: every replica serves it "
+                       "after its next index poll")
+    _warn_about_calendars(settings, corpus_dir=settings.corpus_dir)
     typer.echo(f"index {m.version}: {m.article_count} articles, {m.document_count} language "
                f"versions, {m.chunk_count} chunks ({m.embedded_chunks} embedded, "
                f"{m.reused_chunks} reused) in {m.build_seconds:.1f} s; "
@@ -554,13 +567,29 @@ def outbox_send() -> None:
         raise typer.Exit(1)
 
 
+@contextlib.contextmanager
+def _distributor(settings: Settings) -> Iterator[VersionDistributor]:
+    """Where index versions are shared: the database on PostgreSQL, nowhere on SQLite."""
+    from chatbot.index.distribution import LocalVersions, distributor_for, shares_versions
+
+    if not shares_versions(settings):
+        yield LocalVersions()
+        return
+    database = _database(settings)
+    try:
+        yield distributor_for(settings, database)
+    finally:
+        database.dispose()
+
+
 @index_app.command("list")
 @domain_errors
 def index_list(
     index: Annotated[Path | None, typer.Option(help="Index directory")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
 ) -> None:
-    """Index versions, oldest first; `*` marks the current one."""
+    """Index versions, oldest first; `*` marks the current one. On PostgreSQL also the
+    version every replica should serve and the one each serves (`index replicas`)."""
     from chatbot.index.store import IndexStore, describe_versions
 
     settings = _settings(index_dir=index)
@@ -570,9 +599,9 @@ def index_list(
         return
     if not infos:
         typer.echo(f"no index versions in {settings.index_dir}; build one with `chatbot ingest`")
-        return
-    typer.echo(f"  {'version':<26} {'built at':<25} {'articles':>8} {'versions':>8} "
-               f"{'chunks':>7} {'errors':>6}")
+    else:
+        typer.echo(f"  {'version':<26} {'built at':<25} {'articles':>8} {'versions':>8} "
+                   f"{'chunks':>7} {'errors':>6}")
     for info in infos:
         mark = "*" if info.current else " "
         m = info.manifest
@@ -581,6 +610,58 @@ def index_list(
             continue
         typer.echo(f"{mark} {info.version:<26} {m.built_at:<25} {m.article_count:>8} "
                    f"{m.document_count:>8} {m.chunk_count:>7} {len(m.errors):>6}")
+    with _distributor(settings) as distributor:
+        if distributor.shared:
+            _echo_replicas(distributor)
+
+
+def _echo_replicas(distributor: VersionDistributor) -> None:
+    from datetime import UTC, datetime
+
+    current = distributor.current()
+    typer.echo("")
+    if current is None:
+        typer.echo("no index version published in the database yet")
+    else:
+        typer.echo(f"current on every replica: {current.version} (generation "
+                   f"{current.generation}, set by {current.set_by} at "
+                   f"{current.set_at.isoformat(timespec='seconds')})")
+    replicas = distributor.replicas()
+    if not replicas:
+        typer.echo("no replica has reported yet")
+        return
+    now = datetime.now(UTC)
+    typer.echo(f"  {'replica':<32} {'serves':<26} {'last seen':>10}")
+    for r in replicas:
+        mark = "*" if current is not None and r.serving_version == current.version else " "
+        ago = f"{(now - r.last_seen).total_seconds():.0f} s ago"
+        typer.echo(f"{mark} {r.replica_id:<32} {r.serving_version or 'nothing':<26} {ago:>10}"
+                   + (f"  {r.problem}" if r.problem else ""))
+
+
+@index_app.command("replicas")
+@domain_errors
+def index_replicas(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+) -> None:
+    """PostgreSQL: the version every replica should serve and what each reports serving."""
+    settings = _settings()
+    with _distributor(settings) as distributor:
+        if not distributor.shared:
+            fail("replicas share index versions only on PostgreSQL (CHATBOT_DATABASE_URL); "
+                 "on SQLite every server reads the index directory")
+        if not as_json:
+            _echo_replicas(distributor)
+            return
+        current = distributor.current()
+        typer.echo(json.dumps({
+            "current": None if current is None else {
+                "version": current.version, "generation": current.generation,
+                "model_id": current.model_id, "content_sha256": current.content_sha256,
+                "size": current.size, "set_by": current.set_by,
+                "set_at": current.set_at.isoformat(timespec="seconds")},
+            "replicas": [r.as_dict() for r in distributor.replicas()],
+        }, ensure_ascii=False, indent=2))
 
 
 @index_app.command("rollback")
@@ -589,18 +670,31 @@ def index_rollback(
     version: Annotated[str, typer.Argument(help="A version from `chatbot index list`")],
     index: Annotated[Path | None, typer.Option(help="Index directory")] = None,
 ) -> None:
-    """Make an older (or newer) complete version current; running servers follow it."""
+    """Make an older (or newer) complete version current; running servers follow it.
+    On PostgreSQL it becomes current on every replica (uploaded first if the database
+    does not have it; a version only the database has is fetched by the servers)."""
+    from chatbot.index.distribution import valid_version_name
     from chatbot.index.store import IndexStore
 
     settings = _settings(index_dir=index)
     store = IndexStore(settings.index_dir)
-    # Only a plain name: a path such as ../x would point CURRENT outside the index.
-    if version not in store.versions():
-        known = ", ".join(store.versions()[-5:]) or "none"
-        fail(f"unknown index version {version!r} in {settings.index_dir} (newest: {known})")
     previous = store.current_version()
-    store.switch(version)
-    typer.echo(f"current index version: {version} (was {previous or 'none'})")
+    with _distributor(settings) as distributor:
+        # Only a plain name: a path such as ../x would point CURRENT outside the index.
+        if version not in store.versions() and not (distributor.shared
+                                                    and valid_version_name(version)):
+            known = ", ".join(store.versions()[-5:]) or "none"
+            fail(f"unknown index version {version!r} in {settings.index_dir} (newest: {known})")
+        if distributor.shared:
+            distributor.publish(store, version, by=f"chatbot index rollback on "
+                                                   f"{socket.gethostname()}",
+                                keep=settings.keep_index_versions)
+    if version in store.versions():
+        store.switch(version)
+        typer.echo(f"current index version: {version} (was {previous or 'none'})")
+    else:
+        typer.echo(f"current index version on every replica: {version}; this machine's "
+                   f"servers fetch it at their next index poll (was {previous or 'none'})")
 
 
 @corpus_app.command("status")

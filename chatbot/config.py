@@ -116,8 +116,13 @@ class Settings(BaseSettings):
     compute_threads: Annotated[int | None, Field(ge=1, le=256)] = Field(
         default=None, description="torch threads per encode; default: half the cores")
     max_top_k: Annotated[int, Field(ge=1, le=100)] = 20
-    # How often a running server checks whether a new index version became current.
+    # How often a running server checks whether a new index version became current (on
+    # PostgreSQL: in the database, fetching it into its own index directory; 0 = never).
     index_poll_seconds: Annotated[float, Field(ge=0)] = 5.0
+    replica_id: str | None = Field(
+        default=None, max_length=200,
+        description="This server's name in `chatbot index list` (PostgreSQL only); "
+                    "default: host name and process id")
     # Older versions stay on disk so `chatbot index rollback` has somewhere to go.
     keep_index_versions: Annotated[int, Field(ge=1, le=1000)] = 5
     # A build whose article, language-version or chunk count falls by more than this

@@ -26,6 +26,11 @@ class IndexIncompatibleError(ChatbotError):
     """The index was built with another embedding model or an unreadable format."""
 
 
+class IndexIntegrityError(ChatbotError):
+    """A published index version whose downloaded archive does not match its size or
+    SHA-256, or does not hold the version it claims: it is not installed."""
+
+
 class CorpusError(ChatbotError):
     """The corpus cannot be read at all (missing directory, no valid article)."""
 

@@ -35,6 +35,7 @@ from chatbot.dialogue.hotline import Hotline, parse_hours
 from chatbot.errors import ChatbotError
 from chatbot.escalation.clock import Clock
 from chatbot.escalation.corpus_check import corpus_calendar_mismatches
+from chatbot.index.distribution import ReplicaSync, distributor_for, replica_id
 from chatbot.retrieval.service import SearchService
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,12 @@ def create_app(settings: Settings | None = None, *, search_service: SearchServic
                 app.state.startup_problem = str(exc)
                 log.error("search unavailable: %s", exc)
         _warn_about_corpus_mismatches(app)
+        app.state.index_distributor = distributor_for(settings, app.state.db)
+        app.state.replica_sync = (
+            ReplicaSync(app.state.index_distributor, app.state.search.store,
+                        model_id=app.state.search.embedder.model_id,
+                        replica=replica_id(settings), keep_versions=settings.keep_index_versions)
+            if app.state.search is not None and app.state.index_distributor.shared else None)
         poller = asyncio.create_task(_poll_index(app, settings.index_poll_seconds))
         try:
             yield
@@ -157,15 +164,38 @@ def _warn_about_corpus_mismatches(app: FastAPI) -> None:
 
 
 async def _poll_index(app: FastAPI, interval: float) -> None:
-    """Swap in a newly published index version without a restart."""
+    """Swap in a newly published index version without a restart; on PostgreSQL, first
+    fetch the version the database designates and report the one served."""
     if interval <= 0:
         return
     while True:
-        await asyncio.sleep(interval)
         service: SearchService | None = app.state.search
-        if service is None:
-            continue
+        if service is not None:
+            await run_in_threadpool(_poll_once, service, app.state.replica_sync)
+        await asyncio.sleep(interval)
+
+
+def _poll_once(service: SearchService, sync: ReplicaSync | None) -> None:
+    # Each step on its own: a database that is down must not stop local reloads, and a
+    # bug must not end the poller for the process's life.
+    if sync is not None:
         try:
-            await run_in_threadpool(service.reload)
+            sync.sync()
         except ChatbotError as exc:
-            log.error("index reload failed, still serving the previous version: %s", exc)
+            log.warning("index versions from the database: %s", exc)
+        except Exception:
+            log.exception("index versions from the database: unexpected error")
+    try:
+        service.reload()
+    except ChatbotError as exc:
+        log.error("index reload failed, still serving the previous version: %s", exc)
+    except Exception:
+        log.exception("index reload failed, still serving the previous version")
+    if sync is not None:
+        index = service.index
+        try:
+            sync.report(index.version if index is not None else None)
+        except ChatbotError as exc:
+            log.warning("index versions: cannot report this replica: %s", exc)
+        except Exception:
+            log.exception("index versions: cannot report this replica")

@@ -114,7 +114,9 @@ def _reindex_manager(request: Request) -> ReindexManager:
     with _manager_lock:
         manager: ReindexManager | None = getattr(request.app.state, "reindex", None)
         if manager is None:
-            manager = ReindexManager(request.app.state.settings)
+            manager = ReindexManager(
+                request.app.state.settings,
+                distributor=getattr(request.app.state, "index_distributor", None))
             request.app.state.reindex = manager
         return manager
 

@@ -89,6 +89,9 @@ def worker_app() -> FastAPI:
     # A spawned process starts without the parent's logging configuration.
     configure_logging()
     settings = get_settings()
+    if settings.replica_id:  # each worker reports its index version on its own
+        settings = settings.model_copy(
+            update={"replica_id": f"{settings.replica_id}:{os.getpid()}"})
     log.info("worker started", extra={"fields": {
         "compute_threads": settings.compute_threads}})
     try:

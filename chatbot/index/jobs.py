@@ -2,10 +2,11 @@
 
 The build runs in a thread of the server process with the embedder the server has
 already loaded (a second copy of the model would double its memory), then the
-server's `SearchService` reloads. Other server processes pick the new version up
-through their index polling. Job state lives in this process only: it is a view
-of what this server is doing, not shared state, and the published index itself is
-the durable result.
+server's `SearchService` reloads. On PostgreSQL the version is first published to the
+database (`chatbot.index.distribution`), from where replicas on every machine fetch it;
+other server processes pick the new version up through their index polling. Job state
+lives in this process only: it is a view of what this server is doing, not shared
+state, and the published index itself is the durable result.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Literal
 from chatbot.config import Settings
 from chatbot.errors import PublishRefusedError
 from chatbot.index.builder import build_index
+from chatbot.index.distribution import VersionDistributor, publish_build, replica_id
 from chatbot.index.store import IndexStore
 
 if TYPE_CHECKING:
@@ -64,8 +66,10 @@ def _now() -> str:
 
 
 class ReindexManager:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *,
+                 distributor: VersionDistributor | None = None) -> None:
         self._settings = settings
+        self._distributor = distributor
         self._lock = threading.Lock()
         self._job: ReindexJob | None = None
         self._thread: threading.Thread | None = None
@@ -90,7 +94,8 @@ class ReindexManager:
                              requested_by=requested_by, created_at=_now())
             self._job = job
             self._thread = threading.Thread(target=self._run,
-                                            args=(job.id, service, full, force),
+                                            args=(job.id, service, full, force,
+                                                  requested_by),
                                             name=f"reindex-{job.id}", daemon=True)
             self._thread.start()
         return job
@@ -107,21 +112,29 @@ class ReindexManager:
             if self._job is not None and self._job.id == job_id:
                 self._job = replace(self._job, **changes)  # type: ignore[arg-type]
 
-    def _run(self, job_id: str, service: SearchService, full: bool, force: bool) -> None:
+    def _run(self, job_id: str, service: SearchService, full: bool, force: bool,
+             requested_by: str | None) -> None:
         settings = self._settings
         self._update(job_id, state="running", started_at=_now())
 
         def progress(stage: str, done: int, total: int) -> None:
             self._update(job_id, stage=stage, done=done, total=total)
 
+        store = IndexStore(settings.index_dir)
         try:
+            previous = store.current_version()
             result = build_index(corpus_dir=settings.corpus_dir,
-                                 store=IndexStore(settings.index_dir), embedder=service.embedder,
+                                 store=store, embedder=service.embedder,
                                  chunk_chars=settings.chunk_chars, full=full,
                                  ann_min_chunks=settings.ann_min_chunks,
                                  keep_versions=settings.keep_index_versions,
                                  progress=progress, model_profile=service.profile.label,
                                  force=force, max_shrink=settings.max_index_shrink)
+            if self._distributor is not None and self._distributor.shared:
+                self._update(job_id, stage="publishing")
+                publish_build(self._distributor, store, result.manifest.version, previous,
+                              by=f"{requested_by or 'editor'} on {replica_id(settings)}",
+                              keep=settings.keep_index_versions)
             self._update(job_id, stage="reloading")
             service.reload()
         except PublishRefusedError as exc:

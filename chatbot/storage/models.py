@@ -11,12 +11,14 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -302,3 +304,62 @@ class ChatFeedback(Base):
     helpful: Mapped[bool]
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# --- index versions shared by replicas on several machines (chatbot.index.distribution)
+
+
+class IndexVersion(Base):
+    """A complete index version, published for every replica: its manifest and the
+    SHA-256 of its archive (stored in `index_version_blobs`)."""
+
+    __tablename__ = "index_versions"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_id: Mapped[str] = mapped_column(String(200))
+    manifest: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_sha256: Mapped[str] = mapped_column(String(HASH_CHARS))
+    size: Mapped[int] = mapped_column(BigInteger)
+    parts: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    published_by: Mapped[str] = mapped_column(String(200))
+
+
+class IndexVersionBlob(Base):
+    """One part (at most 8 MB) of a version's archive, in order of `seq`."""
+
+    __tablename__ = "index_version_blobs"
+
+    version: Mapped[str] = mapped_column(
+        ForeignKey("index_versions.version", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class IndexCurrent(Base):
+    """The one version every replica serves: a single row whose `generation` grows with
+    each publish or rollback, so replicas notice a change without comparing clocks."""
+
+    __tablename__ = "index_current"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[str] = mapped_column(
+        ForeignKey("index_versions.version", ondelete="RESTRICT"))
+    generation: Mapped[int] = mapped_column(Integer)
+    set_at: Mapped[datetime]
+    set_by: Mapped[str] = mapped_column(String(200))
+
+
+class IndexReplica(Base):
+    """A serving process reporting in: which version it serves, and why it does not serve
+    the current one if it refused it."""
+
+    __tablename__ = "index_replicas"
+
+    replica_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    index_dir: Mapped[str] = mapped_column(Text)
+    serving_version: Mapped[str | None] = mapped_column(String(64))
+    model_id: Mapped[str | None] = mapped_column(String(200))
+    problem: Mapped[str | None] = mapped_column(Text)
+    last_seen: Mapped[datetime] = mapped_column(index=True)
