@@ -271,7 +271,8 @@ class _Turn:
                 version.body, hit.sections if version.lang == hit.lang else (),
                 summary=version.summary, asked=asked, contact_marker=self.d.contact_marker,
                 include_lead=include_lead,
-                second_section=len(normalise(self.message).split()) >= TWO_SECTIONS_MIN_WORDS)
+                second_section=len(normalise(self.message).split()) >= TWO_SECTIONS_MIN_WORDS,
+                named=self._heading_names(version.lang))
             passage_text, truncated = passage.text, passage.truncated
         unsure = confidence < self.d.policy.sure_min
         stale = self._stale_source(version)
@@ -364,6 +365,17 @@ class _Turn:
     def _hotline_action(self) -> HotlineAction:
         return HotlineAction(phone=self.status.phone, open=self.status.open,
                              next_open=self.status.next_open)
+
+    def _heading_names(self, lang: str) -> Callable[[str], float]:
+        """Share of a heading's words that the message names ("So reservieren Sie" for
+        "... reservieren ..."), analysed in the quoted version's language."""
+        asked = set(analyze(self.message, lang))
+
+        def share(heading: str) -> float:
+            words = set(analyze(heading, lang))
+            return len(words & asked) / len(words) if words else 0.0
+
+        return share
 
     def _stale_source(self, version: StoredArticle | None) -> StaleSource | None:
         """The German version when the quoted translation follows an older revision of it."""

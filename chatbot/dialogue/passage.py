@@ -35,6 +35,13 @@ article's chunks differ by a few hundredths; the lexical part breaks ties toward
 section that names what was asked (fitted on the blind train questions' facts)."""
 
 
+HEADING_WEIGHT = 0.02
+"""Added times the share of a heading's words that the question names ("So reservieren
+Sie" for "kann man ein Wunschkennzeichen reservieren"): a near tie of cosines goes to the
+section the citizen named (blind train questions with the right article, facts quoted:
+0.911 without, 0.921 at 0.01, 0.931 at 0.02, 0.921 at 0.04 to 0.16)."""
+
+
 @dataclass(frozen=True)
 class Section:
     heading: str
@@ -89,7 +96,8 @@ def split_sections(body: str) -> list[Section]:
 def select_passage(body: str, scores: Sequence[SectionScore], *, summary: str | None = None,
                    asked: Sequence[HeadingMatcher] = (), contact_marker: str | None = None,
                    include_lead: bool = True, second_section: bool = False,
-                   max_chars: int = MAX_SECTION_CHARS) -> Passage:
+                   max_chars: int = MAX_SECTION_CHARS,
+                   named: Callable[[str], float] | None = None) -> Passage:
     """The lead (or `summary`) and the section of `body` that answers the question.
 
     `scores` are the retrieval's per-chunk scores of this article version (chunks carry
@@ -99,7 +107,8 @@ def select_passage(body: str, scores: Sequence[SectionScore], *, summary: str | 
     best-scoring sections with `second_section` (a long question often asks two things
     that no word list names).
     `contact_marker` (the hotline number) marks contact-only sections, which are
-    skipped unless nothing else is left."""
+    skipped unless nothing else is left. `named` gives the share of a heading's words
+    that the question names (see HEADING_WEIGHT)."""
     sections = split_sections(body)
     has_lead = bool(sections) and sections[0].heading == ""
     lead = summary.strip() if summary else (sections[0].text if has_lead else "")
@@ -111,8 +120,8 @@ def select_passage(body: str, scores: Sequence[SectionScore], *, summary: str | 
     for matcher in asked:
         answering = [s for s in candidates if matcher(s.heading) and s not in chosen]
         if answering:
-            chosen.append(max(answering, key=lambda s: _section_score(s, scores)))
-    by_score = sorted(candidates, key=lambda s: (-_section_score(s, scores),
+            chosen.append(max(answering, key=lambda s: _section_score(s, scores, named)))
+    by_score = sorted(candidates, key=lambda s: (-_section_score(s, scores, named),
                                                  candidates.index(s)))
     wanted = 2 if second_section else 1
     for section in by_score:
@@ -131,10 +140,14 @@ def select_passage(body: str, scores: Sequence[SectionScore], *, summary: str | 
                    truncated=truncated)
 
 
-def _section_score(section: Section, scores: Sequence[SectionScore]) -> float:
+def _section_score(section: Section, scores: Sequence[SectionScore],
+                   named: Callable[[str], float] | None = None) -> float:
     matching = [s.dense + LEXICAL_WEIGHT * s.lexical for s in scores
                 if s.heading == section.heading]
-    return max(matching, default=-1.0)
+    best = max(matching, default=-1.0)
+    if named is not None and section.heading:
+        best += HEADING_WEIGHT * named(section.heading)
+    return best
 
 
 def _contact_only(section: Section, marker: str | None) -> bool:

@@ -99,3 +99,19 @@ def test_a_long_question_gets_the_two_best_sections() -> None:
     passage = select_passage(BODY, scores(Documents=0.84, Frais=0.86, Contact=0.95),
                              contact_marker="02151 86-0", second_section=True)
     assert passage.headings == ["Documents", "Frais"]
+
+
+def test_a_heading_the_question_names_breaks_a_near_tie() -> None:
+    body = ("Ein Wunschkennzeichen wählen Sie selbst.\n\n## Termin\nFür die Zulassung brauchen "
+            "Sie einen Termin.\n\n## So reservieren Sie\nOnline reservieren; Sie erhalten eine "
+            "Reservierungsnummer.\n")
+    near_tie = scores(Termin=0.86, So_reservieren_Sie=0.85)
+    assert select_passage(body, near_tie).headings == ["Termin"]
+
+    def named(heading: str) -> float:
+        return 1.0 if "reservieren" in heading else 0.0
+
+    assert select_passage(body, near_tie, named=named).headings == ["So reservieren Sie"]
+    # A clear difference in what the section says is not overturned by its heading.
+    clear = scores(Termin=0.90, So_reservieren_Sie=0.85)
+    assert select_passage(body, clear, named=named).headings == ["Termin"]
