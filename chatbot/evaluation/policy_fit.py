@@ -32,12 +32,15 @@ from chatbot.retrieval import ArticleHit
 from chatbot.retrieval.service import SearchService
 
 MAX_WRONG = 0.02
-MAX_OOS_ANSWERED = 0.025
+MAX_OOS_ANSWERED = 0.035
 """Per language, over its out-of-scope train rows (SIB-200 sentences and the hard,
 city-like ones such as "library card"): the issue's bar is 98% refused on held-out data;
 every SIB-200 sentence is refused well below any threshold here, so what this bounds is
 the near-domain questions (measured: 0/150 SIB-200 train sentences per language reach
-p = 0.3)."""
+p = 0.3). Chosen on the dev split once the third blind batch's near-domain questions
+("Kindergeld", "Bürgergeld", a visa at the embassy) joined the train rows: 0.025 raised
+answer_min to 0.65 and dev answered right fell 0.82 -> 0.79; 0.035 (and 0.05: the
+wrong-answer bound then decides) keeps 0.82 with out of scope refused 1.00 on dev)."""
 MAX_OOS_SUGGESTED = 0.05
 SIB_WEIGHT = 0.3
 L2 = 0.01
