@@ -55,7 +55,7 @@ class _State:
 class _Handler(BaseHTTPRequestHandler):
     state: _State  # set on the subclass per server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def _send(self, status: int, payload: Any) -> None:
@@ -69,7 +69,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _error(self, status: int, description: str) -> None:
         self._send(status, [{"code": status, "description": description}])
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         path = urlsplit(self.path).path
         self.state.calls.append(f"GET {path}")
         if self.state.failing:
@@ -96,7 +96,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._error(404, "not found")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         path = urlsplit(self.path).path
         self.state.calls.append(f"POST {path}")
         if self.state.failing:

@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from chatbot.defects.client import Open311, Open311UnavailableError, Service
 from chatbot.language import SUPPORTED_LANGUAGES
 from chatbot.languages import load_languages
-
-BUILTIN_CATEGORIES: tuple[str, ...] = ("street_light", "pothole", "illegal_dumping",
-                                       "playground", "graffiti", "other")
+from chatbot.languages.registry import DEFECT_CATEGORIES as BUILTIN_CATEGORIES
 
 
 @dataclass(frozen=True)

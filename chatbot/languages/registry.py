@@ -65,6 +65,11 @@ class CaseStatusCues(BaseModel):
                                                "whether it is ready or its state")
 
 
+DEFECT_CATEGORIES: tuple[str, ...] = ("street_light", "pothole", "illegal_dumping",
+                                      "playground", "graffiti", "other")
+"""The built-in defect categories (chatbot/defects/catalogue.py), named per language."""
+
+
 class DefectReportCues(BaseModel):
     """A report of something broken in public space ("Die Laterne in der Bahnstraße ist
     kaputt"): a defect word on its own ("Schlagloch", "Graffiti"), or a thing and a word
@@ -84,6 +89,12 @@ class DefectReportCues(BaseModel):
     status: tuple[str, ...] = Field(description="Words asking for the state of a report")
     categories: dict[str, str] = Field(description="Names of the built-in categories "
                                                    "(used when no Open311 endpoint is set)")
+
+    @model_validator(mode="after")
+    def _every_category_named(self) -> DefectReportCues:
+        if set(self.categories) != set(DEFECT_CATEGORIES):
+            raise ValueError(f"categories must name exactly {', '.join(DEFECT_CATEGORIES)}")
+        return self
 
 
 class DetectionCues(BaseModel):

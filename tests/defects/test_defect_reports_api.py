@@ -78,7 +78,8 @@ def test_a_report_with_photo_reaches_the_endpoint_and_its_status_is_readable(
     open311.close(received.id, "Leuchtmittel getauscht")
     status = client.get(path, headers=token).json()
     assert status["remote_status"] == "closed"
-    assert "erledigt" in status["text"] and "Leuchtmittel getauscht" in status["text"]
+    assert "erledigt" in status["text"]
+    assert "Leuchtmittel getauscht" in status["text"]
 
     assert client.get(path, headers={"X-Access-Token": "wrong"}).status_code == 404
     assert client.get(path).status_code == 401
@@ -127,7 +128,8 @@ def test_a_body_beyond_the_photo_limit_is_refused_before_parsing(
     huge = base64.b64encode(PNG + bytes(300_000)).decode()
     answer = client.post("/api/v1/defect-reports", json={**REPORT, "photo": huge})
     assert answer.status_code == 413
-    assert open311.requests == [] and _rows(db_url) == []
+    assert open311.requests == []
+    assert _rows(db_url) == []
 
 
 @pytest.mark.parametrize("outage", ["refused", "503"])
@@ -150,7 +152,9 @@ def test_an_outage_delays_the_report_which_then_arrives_exactly_once(
     clock.advance(minutes=1)
     assert forwarder.send_due().retrying == 1  # still down
     [row] = _rows(db_url)
-    assert row.state == "pending" and row.attempts == 2 and row.last_error
+    assert row.state == "pending"
+    assert row.attempts == 2
+    assert row.last_error
     assert open311.requests == []
 
     if outage == "refused":
@@ -179,8 +183,10 @@ def test_a_refused_api_key_keeps_the_report_for_a_retry(
     assert answer.status_code == 201
     assert answer.json()["state"] == "pending"
     [row] = _rows(db_url)
-    assert row.last_error is not None and "403" in row.last_error
-    assert "Invalid api_key" in row.last_error and "wrong-key" not in row.last_error
+    assert row.last_error is not None
+    assert "403" in row.last_error
+    assert "Invalid api_key" in row.last_error
+    assert "wrong-key" not in row.last_error
     assert open311.requests == []
 
 
@@ -198,7 +204,8 @@ def test_a_permanent_refusal_marks_the_report_failed(
     assert answer.status_code == 201
     assert answer.json()["state"] == "failed"
     [row] = _rows(db_url)
-    assert row.state == "failed" and "unknown service_code" in (row.last_error or "")
+    assert row.state == "failed"
+    assert "unknown service_code" in (row.last_error or "")
 
 
 def test_without_an_endpoint_the_report_becomes_a_ticket(
@@ -212,14 +219,16 @@ def test_without_an_endpoint_the_report_becomes_a_ticket(
         **REPORT, "category": "street_light", "lang": "tr"})
     assert answer.status_code == 201, answer.text
     created = answer.json()
-    assert created["state"] == "ticket" and created["ticket_reference"]
+    assert created["state"] == "ticket"
+    assert created["ticket_reference"]
     database = Database(db_url)
     try:
         with database.session() as session:
             ticket = session.scalars(select(Ticket)).one()
             assert ticket.department == "stadtwerke-kommunalbetrieb"
             assert ticket.reference == created["ticket_reference"]
-            assert "Bahnstraße 12" in ticket.message and "flackert" in ticket.message
+            assert "Bahnstraße 12" in ticket.message
+            assert "flackert" in ticket.message
             assert ticket.contact_email is None
             assert session.scalar(select(func.count()).select_from(DefectReport)) == 1
     finally:
