@@ -163,7 +163,9 @@ def _status_text(composer: Composer, report: DefectReport, lang: str) -> str:
 
 
 @router.get("/agent/defect-reports", response_model=list[DefectReportAgent],
-            tags=["agents"], summary="Defect reports and their forwarding (newest first)")
+            tags=["agents"], summary="Defect reports and their forwarding (newest first)",
+            responses={401: {"description": "No valid bearer token"},
+                       403: {"description": "The token's role is not agent"}})
 def agent_reports(_agent: CurrentAgent, session: DbSession,
                   state: Annotated[list[str] | None, Query(
                       description=f"One or more of {', '.join(DEFECT_STATES)}")] = None,
