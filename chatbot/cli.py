@@ -463,6 +463,7 @@ def purge(
     typer.echo(f"{verb} {result.tickets} closed ticket(s), {result.appointments} "
                f"appointment(s) and {result.conversations} conversation(s) older than "
                f"{days} days (before {result.cutoff:%Y-%m-%d %H:%M} UTC)")
+    typer.echo(f"{verb} {result.defect_reports} defect report(s) older than {days} days")
 
 
 @outbox_app.callback()
