@@ -986,6 +986,8 @@ async function openDefectForm(message, action, opener) {
   );
   form.elements.description.value = action.description || "";
   const photoError = () => t("defect_photo_invalid", { size });
+  // One key per form: a resend after a lost answer gets the same report back.
+  const key = idempotencyKey();
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearErrors(form);
@@ -1014,7 +1016,8 @@ async function openDefectForm(message, action, opener) {
     if (state.conversationId) body.conversation_id = state.conversationId;
     try {
       if (file) body.photo = await readPhoto(file);
-      const created = await api(action.href || "/api/v1/defect-reports", { json: body });
+      const created = await api(action.href || "/api/v1/defect-reports",
+        { json: body, headers: { "Idempotency-Key": key } });
       const shown = created.service_request_id || created.ticket_reference || created.reference;
       storeReport({ reference: created.reference, token: created.access_token,
         requestId: created.service_request_id || null, ticketReference: created.ticket_reference || null });

@@ -7,17 +7,19 @@ ticket in the configured department's queue at once; its row records the ticket.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from chatbot.errors import InvalidInputError, NotFoundError
 from chatbot.escalation.references import next_reference
 from chatbot.escalation.tickets import TicketRequest, create_ticket
-from chatbot.escalation.tokens import hash_token, new_token
+from chatbot.escalation.tokens import derive_token, fingerprint, hash_token, issue_token
 from chatbot.storage.models import DEFECT_STATES, DefectReport, Ticket
 
 REFERENCE_SCOPE = "defect"
@@ -45,6 +47,15 @@ class CreatedReport:
     report: DefectReport
     access_token: str
     ticket_reference: str | None
+    replayed: bool = False
+    """An earlier request with the same Idempotency-Key made it."""
+
+
+def request_fingerprint(request: DefectRequest) -> str:
+    """The request's fingerprint, with the photo as its hash (not megabytes of text)."""
+    payload = {**asdict(request), "photo": hashlib.sha256(request.photo).hexdigest()
+               if request.photo is not None else None}
+    return fingerprint(payload)
 
 
 def validate(request: DefectRequest, *, categories: dict[str, str] | None) -> None:
@@ -70,9 +81,17 @@ def create_report(session: Session, *, request: DefectRequest,
                   categories: dict[str, str] | None,
                   now: datetime, to_ticket: bool, fallback_department: str,
                   departments: Collection[str], reference_prefix: str = "MD",
-                  hotline_phone: str | None = None) -> CreatedReport:
+                  hotline_phone: str | None = None,
+                  idempotency_key: str | None = None) -> CreatedReport:
     """Store the report (committed). `to_ticket`: no Open311 endpoint, the report
-    becomes a ticket for `fallback_department`; else it waits in state `pending`."""
+    becomes a ticket for `fallback_department`; else it waits in state `pending`.
+    A request repeated with the same `idempotency_key` gets the first report back."""
+    request_fp = request_fingerprint(request)
+    key_hash = hash_token(idempotency_key) if idempotency_key is not None else None
+    if idempotency_key is not None and key_hash is not None:
+        existing = _by_idempotency_key(session, key_hash)
+        if existing is not None:
+            return _replay(session, existing, idempotency_key, request_fp)
     validate(request, categories=categories)
     name = (categories or {}).get(request.service_code) or request.service_code
     ticket_reference: str | None = None
@@ -86,14 +105,17 @@ def create_report(session: Session, *, request: DefectRequest,
                 message=ticket_text(name, request), preferred_language=request.language,
                 consent=True, contact_email=request.email, department=fallback_department,
                 topic=name, conversation_id=request.conversation_id),
-            departments=departments, idempotency_key=None, now=now,
-            hotline_phone=hotline_phone, require_contact=False)
+            departments=departments, now=now, hotline_phone=hotline_phone,
+            # The same key makes a concurrent retry find the same ticket.
+            idempotency_key=f"defect:{idempotency_key}" if idempotency_key else None,
+            require_contact=False)
         ticket_reference, ticket_id = created.ticket.reference, created.ticket.id
-    token = new_token()
+    token, salt = issue_token(idempotency_key=idempotency_key, request_fingerprint=request_fp)
     report = DefectReport(
         reference=next_reference(session, scope=REFERENCE_SCOPE, prefix=reference_prefix,
                                  now=now),
-        access_token_hash=hash_token(token), service_code=request.service_code,
+        access_token_hash=hash_token(token), idempotency_key_hash=key_hash,
+        request_fingerprint=request_fp, token_salt=salt, service_code=request.service_code,
         service_name=name[:200], description=request.description.strip(),
         address_string=(request.address_string or "").strip() or None,
         lat=request.lat, lon=request.lon, email=request.email, photo=request.photo,
@@ -101,9 +123,36 @@ def create_report(session: Session, *, request: DefectRequest,
         conversation_id=request.conversation_id, consent_at=now, created_at=now,
         state="ticket" if to_ticket else "pending", attempts=0, next_attempt_at=now,
         ticket_id=ticket_id)
-    session.add(report)
+    try:
+        with session.begin_nested():
+            session.add(report)
+            session.flush()
+    except IntegrityError:
+        # A concurrent retry with the same key (on this or another replica) won.
+        existing = _by_idempotency_key(session, key_hash) if key_hash else None
+        if existing is None or idempotency_key is None:
+            raise
+        return _replay(session, existing, idempotency_key, request_fp)
     session.commit()
     return CreatedReport(report=report, access_token=token, ticket_reference=ticket_reference)
+
+
+def _by_idempotency_key(session: Session, key_hash: str) -> DefectReport | None:
+    return session.scalars(select(DefectReport).where(
+        DefectReport.idempotency_key_hash == key_hash)).one_or_none()
+
+
+def _replay(session: Session, report: DefectReport, idempotency_key: str,
+            request_fp: str) -> CreatedReport:
+    if report.request_fingerprint != request_fp or report.token_salt is None:
+        raise InvalidInputError("Idempotency-Key",
+                                "this Idempotency-Key was already used for a different report")
+    token = derive_token(salt=report.token_salt, seed=idempotency_key,
+                         request_fingerprint=request_fp)
+    reference = ticket_reference(session, report)
+    session.commit()
+    return CreatedReport(report=report, access_token=token, ticket_reference=reference,
+                         replayed=True)
 
 
 def ticket_text(name: str, request: DefectRequest) -> str:

@@ -277,6 +277,11 @@ class DefectReport(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
     access_token_hash: Mapped[str] = mapped_column(String(HASH_CHARS), unique=True)
+    # A retried POST with the same Idempotency-Key gets this report back (and its token,
+    # derived again from the salt, the key and the request's fingerprint).
+    idempotency_key_hash: Mapped[str | None] = mapped_column(String(HASH_CHARS), unique=True)
+    request_fingerprint: Mapped[str | None] = mapped_column(String(HASH_CHARS))
+    token_salt: Mapped[str | None] = mapped_column(String(HASH_CHARS))
     service_code: Mapped[str] = mapped_column(String(100))
     service_name: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)

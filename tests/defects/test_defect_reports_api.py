@@ -257,3 +257,40 @@ def test_agents_list_forwarded_reports_with_their_remote_status(
     assert client.get("/api/v1/agent/defect-reports").status_code == 401
     assert client.get("/api/v1/agent/defect-reports?state=nope",
                       headers=headers).status_code == 422
+
+
+def test_a_retry_with_the_same_idempotency_key_gets_the_first_report_back(
+        client: Any, open311: Open311Server, db_url: str) -> None:
+    key = {"Idempotency-Key": "0b6c1f3e-9d1e-4c5a-8f77-1d2a3b4c5d6e"}
+    photo = base64.b64encode(PNG).decode()
+    first = client.post("/api/v1/defect-reports", json={**REPORT, "photo": photo},
+                        headers=key)
+    again = client.post("/api/v1/defect-reports", json={**REPORT, "photo": photo},
+                        headers=key)
+    assert (first.status_code, again.status_code) == (201, 200)
+    for field in ("reference", "access_token", "service_request_id"):
+        assert again.json()[field] == first.json()[field]
+    assert len(open311.requests) == 1
+    other = client.post("/api/v1/defect-reports", json={**REPORT, "description": "anders"},
+                        headers=key)
+    assert other.status_code == 422
+    assert other.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+    assert len(_rows(db_url)) == 1
+    assert len(open311.requests) == 1
+
+
+def test_without_an_endpoint_a_retried_report_makes_one_ticket(
+        make_client: Any, db_url: str) -> None:
+    client = make_client()
+    key = {"Idempotency-Key": "retry-ticket-0001"}
+    body = {**REPORT, "category": "pothole"}
+    first = client.post("/api/v1/defect-reports", json=body, headers=key).json()
+    again = client.post("/api/v1/defect-reports", json=body, headers=key).json()
+    assert again["ticket_reference"] == first["ticket_reference"]
+    assert again["reference"] == first["reference"]
+    database = Database(db_url)
+    try:
+        with database.session() as session:
+            assert session.scalar(select(func.count()).select_from(Ticket)) == 1
+    finally:
+        database.dispose()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response, status
 from pydantic import AfterValidator
 
 from chatbot.api.deps import (
@@ -26,6 +26,8 @@ from chatbot.api.deps import (
     SettingsDep,
     header_token,
 )
+from chatbot.api.problems import IDEMPOTENCY_HEADER
+from chatbot.api.routes.tickets import IDEMPOTENCY_KEY_PATTERN
 from chatbot.api.schemas.common import validate_lang
 from chatbot.api.schemas.defect_reports import (
     CategoryPublic,
@@ -56,6 +58,10 @@ TokenHeader = Annotated[str | None, Header(
     alias="X-Access-Token", max_length=200,
     description="The report's access token from its creation (never in the URL)")]
 Lang = Annotated[str, Query(max_length=8), AfterValidator(validate_lang)]
+IdempotencyKey = Annotated[str | None, Header(
+    alias=IDEMPOTENCY_HEADER, pattern=IDEMPOTENCY_KEY_PATTERN,
+    description="A client-chosen unique value (e.g. a UUID); a retried request with the "
+                "same key and body returns the first report instead of a second one")]
 
 
 def _categories(catalogue: Catalogue, lang: str) -> dict[str, str] | None:
@@ -87,15 +93,18 @@ def services(catalogue: DefectCatalogueDep, settings: SettingsDep,
 @router.post(
     "/defect-reports", response_model=DefectReportCreated, status_code=status.HTTP_201_CREATED,
     summary="Report a defect (street light, pothole, illegal dumping, ...)",
-    responses={413: {"description": "The body (the photo) is too large"},
+    responses={200: {"description": "Replay of an earlier request with the same "
+                                    "Idempotency-Key", "model": DefectReportCreated},
+               413: {"description": "The body (the photo) is too large"},
                422: {"description": "Missing location, unknown category, a photo that is "
                                     "too large or no JPEG/PNG/WebP (named in "
                                     "`detail[].loc`); nothing stored or forwarded"},
                429: {"description": "Too many reports from this address"}},
 )
-def post_report(body: DefectReportCreate, database: DatabaseDep, catalogue: DefectCatalogueDep,
-                forwarder: DefectForwarderDep, calendars: CalendarsDep, settings: SettingsDep,
-                composer: ComposerDep, now: NowDep) -> DefectReportCreated:
+def post_report(body: DefectReportCreate, response: Response, database: DatabaseDep,
+                catalogue: DefectCatalogueDep, forwarder: DefectForwarderDep,
+                calendars: CalendarsDep, settings: SettingsDep, composer: ComposerDep,
+                now: NowDep, idempotency_key: IdempotencyKey = None) -> DefectReportCreated:
     photo, photo_type = (decode_photo(body.photo, max_bytes=settings.defect_photo_max_bytes)
                          if body.photo else (None, None))
     request = DefectRequest(
@@ -109,10 +118,13 @@ def post_report(body: DefectReportCreate, database: DatabaseDep, catalogue: Defe
             session, request=request, categories=categories, now=now,
             to_ticket=forwarder is None,
             fallback_department=settings.open311_fallback_department,
-            departments=calendars.departments, hotline_phone=settings.hotline_phone)
+            departments=calendars.departments, hotline_phone=settings.hotline_phone,
+            idempotency_key=idempotency_key)
         report_id, reference = created.report.id, created.report.reference
+    if created.replayed:
+        response.status_code = status.HTTP_200_OK
     if forwarder is not None:
-        forwarder.forward_now(report_id)
+        forwarder.forward_now(report_id)  # a replay's report is claimed only if still due
     with database.session() as session:
         report = session.get(DefectReport, report_id)
         assert report is not None

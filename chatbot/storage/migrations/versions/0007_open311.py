@@ -27,6 +27,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("reference", sa.String(length=32), nullable=False),
         sa.Column("access_token_hash", sa.String(length=64), nullable=False),
+        sa.Column("idempotency_key_hash", sa.String(length=64), nullable=True),
+        sa.Column("request_fingerprint", sa.String(length=64), nullable=True),
+        sa.Column("token_salt", sa.String(length=64), nullable=True),
         sa.Column("service_code", sa.String(length=100), nullable=False),
         sa.Column("service_name", sa.String(length=200), nullable=True),
         sa.Column("description", sa.Text(), nullable=False),
@@ -62,6 +65,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("reference", name=op.f("uq_defect_reports_reference")),
         sa.UniqueConstraint("access_token_hash",
                             name=op.f("uq_defect_reports_access_token_hash")),
+        sa.UniqueConstraint("idempotency_key_hash",
+                            name=op.f("uq_defect_reports_idempotency_key_hash")),
     )
     op.create_index("ix_defect_reports_state_next_attempt_at", "defect_reports",
                     ["state", "next_attempt_at"])
