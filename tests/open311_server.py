@@ -24,6 +24,9 @@ from urllib.parse import parse_qs, urlsplit
 from tests.conftest import free_port
 
 API_KEY = "test-key-4711"
+# The smallest valid PNG (1x1): magic bytes are what the service checks.
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")
 SERVICES = [
     {"service_code": "SL", "service_name": "Straßenbeleuchtung", "description": "Lampe aus",
      "metadata": False, "type": "realtime", "keywords": "licht", "group": "Straße"},

@@ -12,10 +12,6 @@ from chatbot.config import Settings
 from tests.conftest import FakeClock
 from tests.open311_server import API_KEY, Open311Server
 
-# The smallest valid PNG (1x1): magic bytes are what the service checks.
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")
-
 
 @pytest.fixture
 def open311() -> Iterator[Open311Server]:

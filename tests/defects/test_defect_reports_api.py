@@ -15,8 +15,7 @@ from chatbot.defects.forwarding import Forwarder
 from chatbot.storage import Database
 from chatbot.storage.models import DefectReport, Ticket
 from tests.conftest import FakeClock
-from tests.defects.conftest import PNG
-from tests.open311_server import API_KEY, Open311Server
+from tests.open311_server import API_KEY, PNG, Open311Server
 
 REPORT = {"category": "SL", "description": "Die Laterne flackert seit Tagen.",
           "address": "Bahnstraße 12", "consent": True, "lang": "de"}

@@ -23,8 +23,7 @@ from tests.conftest import (
     require_chromium,
     serve_in_thread,
 )
-from tests.defects.conftest import PNG
-from tests.open311_server import API_KEY, Open311Server
+from tests.open311_server import API_KEY, PNG, Open311Server
 from tests.web_widget.test_widget_browser import Widget
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, browser_tests]
