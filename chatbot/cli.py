@@ -40,6 +40,9 @@ app.add_typer(db_app, name="db")
 outbox_app = typer.Typer(help="Notification e-mails: what waits, what failed; retry, send.",
                          invoke_without_command=True)
 app.add_typer(outbox_app, name="outbox")
+defects_app = typer.Typer(help="Defect reports to the Open311 endpoint: what waits, what "
+                               "failed; retry, send.", no_args_is_help=True)
+app.add_typer(defects_app, name="defects")
 index_app = typer.Typer(help="Index versions: list and roll back.", no_args_is_help=True)
 corpus_app = typer.Typer(help="The knowledge corpus.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
@@ -477,6 +480,7 @@ def purge(
     typer.echo(f"{verb} {result.tickets} closed ticket(s), {result.appointments} "
                f"appointment(s) and {result.conversations} conversation(s) older than "
                f"{days} days (before {result.cutoff:%Y-%m-%d %H:%M} UTC)")
+    typer.echo(f"{verb} {result.defect_reports} defect report(s) older than {days} days")
 
 
 @outbox_app.callback()
@@ -580,6 +584,81 @@ def _distributor(settings: Settings) -> Iterator[VersionDistributor]:
         yield distributor_for(settings, database)
     finally:
         database.dispose()
+
+
+@defects_app.command("list")
+@domain_errors
+def defects_list(
+    state: Annotated[list[str] | None, typer.Option(
+        help="pending, forwarded, failed or ticket (repeatable); default pending and failed")
+    ] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Every state")] = False,
+) -> None:
+    """One line per report, newest first: id, reference, state, attempts, category,
+    service request id or ticket, remote status, created, last error. Never the
+    reporter's e-mail address."""
+    from chatbot.defects.reports import list_reports
+
+    states = None if show_all else (state or ["pending", "failed"])
+    settings = _settings()
+    database = _database(settings)
+    try:
+        with database.session() as session:
+            rows = list_reports(session, states=states, limit=1000)
+    finally:
+        database.dispose()
+    if settings.open311_url is None:
+        typer.echo("note: no Open311 endpoint (CHATBOT_OPEN311_URL); reports become tickets",
+                   err=True)
+    for row in rows:
+        typer.echo(f"{row.id}\t{row.reference}\t{row.state}\t{row.attempts}\t"
+                   f"{row.service_code}\t{row.service_request_id or '-'}\t"
+                   f"{row.remote_status or '-'}\t{row.created_at:%Y-%m-%d %H:%M}\t"
+                   f"{row.last_error or ''}")
+    typer.echo(f"{len(rows)} report(s)", err=True)
+
+
+@defects_app.command("retry")
+@domain_errors
+def defects_retry(ids: Annotated[list[int] | None, typer.Argument(
+        help="Ids from `chatbot defects list`; default: every failed one")] = None) -> None:
+    """Queue failed reports again, with a fresh round of attempts."""
+    from chatbot.defects.forwarding import retry_failed
+    from chatbot.escalation.clock import utc_now
+
+    database = _database(_settings())
+    try:
+        count = retry_failed(database, now=utc_now(), ids=ids or None)
+    finally:
+        database.dispose()
+    if ids and count < len(ids):
+        fail(f"{count} of {len(ids)} report(s) queued again; the others are unknown or "
+             "not failed")
+    typer.echo(f"{count} report(s) queued again")
+
+
+@defects_app.command("send")
+@domain_errors
+def defects_send() -> None:
+    """Forward what is due now, once (the server's background task does this every
+    CHATBOT_OUTBOX_POLL_SECONDS). Exit code 1 when a report could not be forwarded."""
+    from chatbot.defects.forwarding import forwarder
+    from chatbot.escalation.clock import utc_now
+
+    settings = _settings()
+    database = _database(settings)
+    try:
+        sender = forwarder(settings, database, utc_now)
+        if sender is None:
+            fail("no Open311 endpoint is configured: set CHATBOT_OPEN311_URL")
+            return
+        report = sender.send_due(limit=1000)
+    finally:
+        database.dispose()
+    typer.echo(f"forwarded {report.forwarded}, will retry {report.retrying}, "
+               f"failed {report.failed}")
+    if report.retrying or report.failed:
+        raise typer.Exit(1)
 
 
 @index_app.command("list")

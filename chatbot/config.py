@@ -180,6 +180,29 @@ class Settings(BaseSettings):
                     "date_of_birth, kind, state, date); re-read when it changes; unset: the "
                     "chat offers no case-status look-up")
 
+    # Defect reports to the utilities (Open311 GeoReport v2, chatbot/defects/).
+    open311_url: str | None = Field(
+        default=None, max_length=500,
+        description="Base URL of the Open311 GeoReport v2 endpoint (services.json and "
+                    "requests.json below it), e.g. https://meldungen.example.de/open311/v2; "
+                    "unset: defect reports become tickets for open311_fallback_department")
+    open311_api_key: SecretStr | None = Field(
+        default=None, description="The endpoint's api_key, sent with every new request")
+    open311_jurisdiction_id: str | None = Field(
+        default=None, max_length=200,
+        description="jurisdiction_id for endpoints that serve several cities")
+    open311_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = Field(
+        default=10.0, description="Connect and read timeout of one Open311 call")
+    open311_services_cache_seconds: Annotated[float, Field(ge=0, le=86400)] = Field(
+        default=600.0, description="How long the endpoint's service list is reused")
+    open311_fallback_department: str = Field(
+        default="stadtwerke-kommunalbetrieb", min_length=1, max_length=64,
+        description="Department whose ticket queue receives defect reports when no "
+                    "Open311 endpoint is configured")
+    defect_photo_max_bytes: Annotated[int, Field(ge=1024, le=20 * 1024 * 1024)] = Field(
+        default=3 * 1024 * 1024, description="Largest photo a defect report may carry "
+                                             "(JPEG, PNG or WebP)")
+
     # The citizens' widget (web_widget/, served at /widget.js).
     widget_dir: Path = Field(default=Path("web_widget"),
                              description="Widget sources: widget.js, widget.css, i18n/*.json")
@@ -215,6 +238,9 @@ class Settings(BaseSettings):
         description="POST /api/v1/case-status, per client address: tighter than the other "
                     "look-ups, since one known application number could otherwise be tried "
                     "with hundreds of dates of birth an hour")
+    rate_limit_defect_reports: str = Field(
+        default="5/minute,30/hour",
+        description="POST /api/v1/defect-reports, per client address")
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Addresses or networks of the reverse proxies whose X-Forwarded-For is "
@@ -288,12 +314,27 @@ class Settings(BaseSettings):
             return value
         return None
 
+    @field_validator("open311_url")
+    @classmethod
+    def _valid_open311_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL naming a host")
+        if parts.query or parts.fragment:
+            raise ValueError("must be the endpoint's base URL, without ?query or #fragment")
+        return value.strip().rstrip("/")
+
     @property
     def smtp_configured(self) -> bool:
         return self.smtp_url is not None
 
     @field_validator("rate_limit_chat", "rate_limit_search", "rate_limit_tickets",
-                     "rate_limit_bookings", "rate_limit_status", "rate_limit_case_status")
+                     "rate_limit_bookings", "rate_limit_status", "rate_limit_case_status",
+                     "rate_limit_defect_reports")
     @classmethod
     def _valid_rate_limit(cls, value: str) -> str:
         parse_rate_limit(value)  # raises ValueError naming the bad part

@@ -527,6 +527,16 @@ function renderActions(message, index) {
         type: "button", class: "action", disabled: !isLast,
         onclick: (event) => openCaseStatusForm(message, action, event.currentTarget),
       }, t("action_case_status")));
+    } else if (action.kind === "defect_report") {
+      box.append(el("button", {
+        type: "button", class: "action", disabled: !isLast,
+        onclick: (event) => openDefectForm(message, action, event.currentTarget),
+      }, t("action_defect_report")));
+    } else if (action.kind === "defect_status") {
+      box.append(el("button", {
+        type: "button", class: "action", disabled: !isLast,
+        onclick: (event) => showDefectStatus(message, action, event.currentTarget),
+      }, t("action_defect_status")));
     }
   }
   return box;
@@ -541,6 +551,9 @@ function renderConfirmation(done) {
       box.append(el("p", {}, link(t("ticket_link"), done.link, { class: "status-link" })));
       box.append(el("p", { class: "hint", text: t("ticket_link_hint") }));
     }
+  } else if (done.kind === "defect") {
+    box.append(el("p", {}, done.text, " ", el("strong", { class: "reference", text: done.reference })));
+    box.append(el("p", { class: "hint", text: t("defect_done_hint") }));
   } else {
     box.append(el("p", {}, t("appointment_done", { when: done.when }), " ",
       el("strong", { class: "reference", text: done.reference })));
@@ -897,6 +910,169 @@ function openCaseStatusForm(message, action, opener) {
   });
   holder.append(form);
   form.querySelector("input").focus();
+}
+
+// --- defect reports: category, location, description, e-mail, photo -> the utilities -------
+
+const REPORTS_KEY = STORAGE_KEY + ":defect-reports";
+const MAX_STORED_REPORTS = 20;
+
+/** Reports sent from this browser ({reference, token, requestId}), for status questions. */
+function storedReports() {
+  try {
+    const saved = JSON.parse(window.localStorage.getItem(REPORTS_KEY) || "[]");
+    return Array.isArray(saved) ? saved : [];
+  } catch (error) {
+    return [];
+  }
+}
+
+function storeReport(report) {
+  const reports = [report, ...storedReports()].slice(0, MAX_STORED_REPORTS);
+  try {
+    window.localStorage.setItem(REPORTS_KEY, JSON.stringify(reports));
+  } catch (error) {
+    // Storage blocked: the number is still shown; only the status look-up is lost.
+  }
+}
+
+function readPhoto(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+async function openDefectForm(message, action, opener) {
+  if (focusOpenForm(opener)) return;
+  const holder = opener.closest(".msg");
+  const headingId = uid("defect");
+  const form = el("form", { class: "inline-form defect-form", novalidate: true, "aria-labelledby": headingId });
+  const loading = el("p", { class: "hint", role: "status", text: t("loading") });
+  form.append(el("h3", { id: headingId, text: t("defect_title") }), loading);
+  holder.append(form);
+  let services;
+  try {
+    services = await api((action.services || "/api/v1/defect-reports/services") +
+      "?lang=" + encodeURIComponent(state.uiLang));
+  } catch (error) {
+    loading.textContent = errorText(error);
+    form.append(cancelButton(form, opener));
+    return;
+  }
+  loading.remove();
+  const category = el("select", { name: "category" },
+    el("option", { value: "", text: t("defect_category_choose") }),
+    ...services.categories.map((c) => el("option", { value: c.code, text: c.name })));
+  const max = services.photo_max_bytes;
+  const size = max >= 1024 * 1024 ? (max / (1024 * 1024)).toFixed(1).replace(/\.0$/, "") + " MB"
+    : Math.round(max / 1024) + " KB";
+  form.append(
+    field(t("defect_category"), category),
+    field(t("defect_location"), el("input", { type: "text", name: "address", autocomplete: "off",
+      maxlength: "300" }), { hint: t("defect_location_hint") }),
+    field(t("defect_description"), el("textarea", { name: "description", rows: "3", maxlength: "4000" })),
+    field(t("email"), el("input", { type: "email", name: "email", autocomplete: "email", maxlength: "254" }),
+      { optional: true, hint: t("defect_email_hint") }),
+    field(t("defect_photo"), el("input", { type: "file", name: "photo",
+      accept: services.photo_types.join(",") }), { optional: true, hint: t("defect_photo_hint", { size }) }),
+    consentField(),
+    el("p", { class: "error form-error", role: "alert" }),
+    el("div", { class: "form-buttons" },
+      el("button", { type: "submit", class: "action" }, t("submit_defect")),
+      cancelButton(form, opener)),
+  );
+  form.elements.description.value = action.description || "";
+  const photoError = () => t("defect_photo_invalid", { size });
+  // One key per form: a resend after a lost answer gets the same report back.
+  const key = idempotencyKey();
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    const code = form.elements.category.value;
+    const address = form.elements.address.value.trim();
+    const description = form.elements.description.value.trim();
+    const email = form.elements.email.value.trim();
+    const file = form.elements.photo.files && form.elements.photo.files[0];
+    if (!code) setFieldError(form, "category", t("defect_category_required"));
+    if (!address) setFieldError(form, "address", t("defect_location_required"));
+    if (!description) setFieldError(form, "description", t("defect_description_required"));
+    if (email && !EMAIL.test(email)) setFieldError(form, "email", t("invalid_email"));
+    if (file && (file.size > services.photo_max_bytes ||
+                 (file.type && !services.photo_types.includes(file.type)))) {
+      setFieldError(form, "photo", photoError());
+    }
+    if (!form.elements.consent.checked) setFieldError(form, "consent", t("consent_required"));
+    if (firstInvalid(form)) {
+      firstInvalid(form).focus();
+      return;
+    }
+    const submit = form.querySelector("button[type=submit]");
+    submit.disabled = true;
+    const body = { category: code, address, description, consent: true, lang: state.uiLang };
+    if (email) body.email = email;
+    if (state.conversationId) body.conversation_id = state.conversationId;
+    try {
+      if (file) body.photo = await readPhoto(file);
+      const created = await api(action.href || "/api/v1/defect-reports",
+        { json: body, headers: { "Idempotency-Key": key } });
+      const shown = created.service_request_id || created.ticket_reference || created.reference;
+      storeReport({ reference: created.reference, token: created.access_token,
+        requestId: created.service_request_id || null, ticketReference: created.ticket_reference || null });
+      message.done = { kind: "defect", reference: shown, text: created.text };
+      saveState();
+      rerenderMessage(message);
+      announce(created.text + " " + shown);
+    } catch (error) {
+      submit.disabled = false;
+      // 422 details name the field: the message beside it, in the citizen's language.
+      const fields = { location: ["address", "defect_location_required"], lat: ["address", "defect_location_required"],
+        lon: ["address", "defect_location_required"], address: ["address", "defect_location_required"],
+        category: ["category", "defect_category_unknown"], description: ["description", "defect_description_required"],
+        email: ["email", "invalid_email"], photo: ["photo", null], consent: ["consent", "consent_required"] };
+      if (error.status === 413) setFieldError(form, "photo", photoError());
+      if (error.status === 422 && Array.isArray(error.detail)) {
+        for (const item of error.detail) {
+          const loc = (item.loc || []).filter((part) => typeof part === "string");
+          const target = fields[loc[loc.length - 1]];
+          if (target) setFieldError(form, target[0], target[1] ? t(target[1]) : photoError());
+        }
+      }
+      if (!firstInvalid(form)) form.querySelector(".form-error").textContent = errorText(error);
+      (firstInvalid(form) || submit).focus();
+    }
+  });
+  category.focus();
+}
+
+async function showDefectStatus(message, action, opener) {
+  const holder = opener.closest(".msg");
+  let answer = holder.querySelector(".defect-status-answer");
+  if (!answer) {
+    answer = el("p", { class: "defect-status-answer", role: "status" });
+    holder.append(answer);
+  }
+  const wanted = (action.report_id || "").toUpperCase();
+  const reports = storedReports();
+  const report = wanted
+    ? reports.find((r) => [r.reference, r.requestId, r.ticketReference]
+      .some((id) => id && String(id).toUpperCase() === wanted))
+    : reports[0];
+  if (!report) {
+    answer.textContent = t("defect_status_unknown");
+    announce(answer.textContent);
+    return;
+  }
+  try {
+    const result = await api((action.href || "/api/v1/defect-reports/") + encodeURIComponent(report.reference) +
+      "?lang=" + encodeURIComponent(state.uiLang), { headers: { "X-Access-Token": report.token } });
+    answer.textContent = result.text;
+  } catch (error) {
+    answer.textContent = error.status === 404 ? t("defect_status_unknown") : errorText(error);
+  }
+  announce(answer.textContent);
 }
 
 // --- escalation: appointment picker --------------------------------------------------------

@@ -9,8 +9,17 @@ import logging
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from chatbot.api.routes import agents, appointments, console, status_page, tickets
+from chatbot.api.routes import (
+    agents,
+    appointments,
+    console,
+    defect_reports,
+    status_page,
+    tickets,
+)
 from chatbot.config import Settings
+from chatbot.defects.catalogue import Catalogue
+from chatbot.defects.forwarding import Forwarder, forwarder, open311_client
 from chatbot.errors import ChatbotError
 from chatbot.escalation.calendars import load_calendars
 from chatbot.escalation.clock import Clock, utc_now
@@ -31,7 +40,18 @@ def install_backoffice(app: FastAPI, settings: Settings, *, clock: Clock | None 
     load_status_texts(settings.prompts_dir)
     app.state.mail_composer = MailComposer(settings.prompts_dir)
     app.state.outbox_task = None
-    for module in (tickets, appointments, agents, console, status_page):
+    # Defect reports: the Open311 endpoint, or tickets for the configured department.
+    if settings.open311_url is None and (settings.open311_fallback_department
+                                         not in app.state.calendars.departments):
+        raise ChatbotError(
+            f"CHATBOT_OPEN311_FALLBACK_DEPARTMENT {settings.open311_fallback_department!r} is "
+            f"not a department of {settings.calendars_file}")
+    client = open311_client(settings)
+    app.state.defect_catalogue = Catalogue(
+        client, cache_seconds=settings.open311_services_cache_seconds)
+    app.state.defect_forwarder = forwarder(settings, app.state.db, app.state.clock, client)
+    app.state.open311_task = None
+    for module in (tickets, appointments, agents, console, status_page, defect_reports):
         app.include_router(module.router)
 
 
@@ -45,6 +65,10 @@ async def start_backoffice(app: FastAPI, settings: Settings) -> None:
     elif settings.outbox_poll_seconds > 0:
         app.state.outbox_task = asyncio.create_task(
             _send_outbox(sender, settings.outbox_poll_seconds))
+    defects: Forwarder | None = app.state.defect_forwarder
+    if defects is not None and settings.outbox_poll_seconds > 0:
+        app.state.open311_task = asyncio.create_task(
+            _forward_defects(defects, settings.outbox_poll_seconds))
 
 
 async def _send_outbox(sender: OutboxSender, interval: float) -> None:
@@ -59,9 +83,24 @@ async def _send_outbox(sender: OutboxSender, interval: float) -> None:
         await asyncio.sleep(interval)
 
 
+async def _forward_defects(defects: Forwarder, interval: float) -> None:
+    """Every `interval` seconds, forward due defect reports and refresh a few remote
+    statuses (in a worker thread: the HTTP client blocks)."""
+    while True:
+        try:
+            await run_in_threadpool(defects.send_due)
+            await run_in_threadpool(defects.refresh_stale)
+        except ChatbotError as exc:
+            log.warning("open311: %s", exc)
+        except Exception:
+            log.exception("open311: unexpected error")
+        await asyncio.sleep(interval)
+
+
 def stop_backoffice(app: FastAPI) -> None:
-    task: asyncio.Task[None] | None = getattr(app.state, "outbox_task", None)
-    if task is not None:
-        task.cancel()
+    for name in ("outbox_task", "open311_task"):
+        task: asyncio.Task[None] | None = getattr(app.state, name, None)
+        if task is not None:
+            task.cancel()
     database: Database = app.state.db
     database.dispose()

@@ -17,6 +17,8 @@ from chatbot.api.widget_bundle import WidgetBundle
 from chatbot.casestatus import CaseStatusConnector
 from chatbot.config import Settings, get_settings
 from chatbot.deadline import DEADLINE_INFO_KEY
+from chatbot.defects.catalogue import Catalogue
+from chatbot.defects.forwarding import Forwarder
 from chatbot.dialogue.compose import Composer
 from chatbot.dialogue.hotline import Hotline
 from chatbot.errors import NotFoundError
@@ -96,6 +98,19 @@ def _case_status_enabled(request: Request) -> bool:
     return request.app.state.case_status is not None
 
 
+def _defect_catalogue(request: Request) -> Catalogue:
+    catalogue: Catalogue = request.app.state.defect_catalogue
+    return catalogue
+
+
+def _defect_forwarder(request: Request) -> Forwarder | None:
+    """None: no Open311 endpoint, defect reports become tickets."""
+    forwarder: Forwarder | None = request.app.state.defect_forwarder
+    return forwarder
+
+
+DefectCatalogueDep = Annotated[Catalogue, Depends(_defect_catalogue)]
+DefectForwarderDep = Annotated[Forwarder | None, Depends(_defect_forwarder)]
 ComposerDep = Annotated[Composer, Depends(_composer)]
 CaseStatusDep = Annotated[CaseStatusConnector, Depends(_case_status)]
 CaseStatusEnabledDep = Annotated[bool, Depends(_case_status_enabled)]
@@ -213,6 +228,8 @@ __all__ = [
     "DatabaseDep",
     "DbSession",
     "DbWriteSession",
+    "DefectCatalogueDep",
+    "DefectForwarderDep",
     "HotlineDep",
     "MetricsDep",
     "NowDep",

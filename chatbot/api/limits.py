@@ -65,7 +65,12 @@ ENDPOINT_CLASSES: dict[tuple[str, str], str] = {
     ("DELETE", "/api/v1/appointments/{reference}"): "status",
     # Number + date of birth look-ups: limited so that pairs cannot be tried in bulk.
     ("POST", "/api/v1/case-status"): "case_status",
+    ("POST", "/api/v1/defect-reports"): "defect_reports",
+    ("GET", "/api/v1/defect-reports/{reference}"): "status",
 }
+# Endpoints whose bodies may be larger than `max_body_bytes`: a report's photo travels
+# as base64 (a third larger) in the JSON body.
+LARGE_BODY_CLASSES = frozenset({"defect_reports"})
 MODEL_CLASSES = frozenset({"chat", "search"})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -358,6 +363,7 @@ class _Policy:
     enabled: bool
     windows: dict[str, tuple[RateWindow, ...]]
     max_body_bytes: int
+    large_body_bytes: int
     max_turns: int
     overload_retry_after: int
 
@@ -377,8 +383,11 @@ class LimitsMiddleware:
             enabled=settings.rate_limits_enabled,
             windows={name: parse_rate_limit(getattr(settings, f"rate_limit_{name}"))
                      for name in ("chat", "search", "tickets", "bookings", "status",
-                                  "case_status")},
-            max_body_bytes=settings.max_body_bytes, max_turns=settings.max_conversation_turns,
+                                  "case_status", "defect_reports")},
+            max_body_bytes=settings.max_body_bytes,
+            large_body_bytes=max(settings.max_body_bytes,
+                                 settings.defect_photo_max_bytes * 4 // 3 + 64 * 1024),
+            max_turns=settings.max_conversation_turns,
             overload_retry_after=settings.overload_retry_after_seconds)
         self.identifier = ClientIdentifier(settings.trusted_proxies)
         self.limiter = make_limiter(settings)
@@ -406,15 +415,17 @@ class LimitsMiddleware:
                            f"{seconds} s.", retry_after=seconds)
                 return
         if scope["method"] in BODY_METHODS:
+            limit = (self.policy.large_body_bytes if endpoint in LARGE_BODY_CLASSES
+                     else self.policy.max_body_bytes)
             try:
-                body = await self._read_body(scope, receive)
+                body = await self._read_body(scope, receive, limit)
             except _ClientGoneError:
                 return  # nobody is waiting for an answer
             except _BodyTooLargeError:
                 _count_rejection(scope, endpoint, "body_too_large")
                 await send_problem(
                     send, status=413, slug="body-too-large", title="Request body too large",
-                    detail=f"The request body is larger than {self.policy.max_body_bytes} "
+                    detail=f"The request body is larger than {limit} "
                            "bytes.")
                 return
             receive = _replay(body, receive)
@@ -453,8 +464,7 @@ class LimitsMiddleware:
 
         return wrapped
 
-    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
-        limit = self.policy.max_body_bytes
+    async def _read_body(self, scope: Scope, receive: Receive, limit: int) -> bytes:
         for value in _header_values(scope, b"content-length"):
             if value.strip().isdigit() and int(value) > limit:
                 raise _BodyTooLargeError
@@ -512,7 +522,8 @@ def _template_pattern(template: str) -> re.Pattern[str]:
 _CLASS_PATTERNS = [(method, _template_pattern(template), name)
                    for (method, template), name in ENDPOINT_CLASSES.items()]
 # Fixed paths beside `/appointments/{reference}` that are not look-ups by reference.
-_NOT_A_REFERENCE = frozenset({"/api/v1/appointments/services", "/api/v1/appointments/slots"})
+_NOT_A_REFERENCE = frozenset({"/api/v1/appointments/services", "/api/v1/appointments/slots",
+                              "/api/v1/defect-reports/services"})
 
 
 def _endpoint_class(scope: Scope) -> str | None:

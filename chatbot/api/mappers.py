@@ -41,6 +41,8 @@ from chatbot.dialogue.reply import (
     Action,
     AppointmentAction,
     CaseStatusAction,
+    DefectReportAction,
+    DefectStatusAction,
     HotlineAction,
     Source,
     TicketAction,
@@ -127,8 +129,9 @@ def actions_public(actions: list[Action], calendars: Calendars) -> list[dict[str
 
 
 def action_public(action: Action) -> dict[str, Any]:
-    """`{"kind": "ticket" | "appointment" | "hotline" | "case_status", ...}` (fixed
-    contract; `case_status` added for the departmental look-up form)."""
+    """`{"kind": "ticket" | "appointment" | "hotline" | "case_status" | "defect_report" |
+    "defect_status", ...}` (fixed contract; `case_status` added for the departmental
+    look-up form, `defect_report`/`defect_status` for reports to the utilities)."""
     if isinstance(action, TicketAction):
         return {"kind": "ticket", "method": "POST", "href": "/api/v1/tickets",
                 "department": action.department, "topic": action.topic,
@@ -141,6 +144,13 @@ def action_public(action: Action) -> dict[str, Any]:
                 "next_open": action.next_open.isoformat()}
     if isinstance(action, CaseStatusAction):
         return {"kind": "case_status", "method": "POST", "href": "/api/v1/case-status"}
+    if isinstance(action, DefectReportAction):
+        return {"kind": "defect_report", "method": "POST", "href": "/api/v1/defect-reports",
+                "services": "/api/v1/defect-reports/services",
+                "description": action.description}
+    if isinstance(action, DefectStatusAction):
+        return {"kind": "defect_status", "method": "GET", "href": "/api/v1/defect-reports/",
+                "report_id": action.report_id}
     raise TypeError(f"unknown action {action!r}")
 
 

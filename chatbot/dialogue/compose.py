@@ -18,8 +18,8 @@ from chatbot.language import SUPPORTED_LANGUAGES
 from chatbot.languages import load_languages
 from chatbot.prompt_templates import checked_environment
 
-TEMPLATES = ("answer", "appointment", "case_status", "clarify", "escalate", "hotline",
-             "out_of_scope", "smalltalk", "unsupported")
+TEMPLATES = ("answer", "appointment", "case_status", "clarify", "defect_report", "escalate",
+             "hotline", "out_of_scope", "smalltalk", "unsupported")
 SUFFIX = ".md.j2"
 
 

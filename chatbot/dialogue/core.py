@@ -35,6 +35,8 @@ from chatbot.dialogue.reply import (
     Action,
     AppointmentAction,
     CaseStatusAction,
+    DefectReportAction,
+    DefectStatusAction,
     HotlineAction,
     Reply,
     Source,
@@ -146,6 +148,10 @@ class _Turn:
                          text=self.d.composer.render(self.code, "smalltalk", kind=kind.value))
         if self.d.case_status and intents.asks_case_status(self.message):
             return self._case_status()
+        if intents.asks_defect_status(self.message):
+            return self._defect(status=True)
+        if intents.reports_defect(self.message):
+            return self._defect(status=False)
         data = self.d.languages[self.text_code]
         hits = self._search(self.message)
         own = self.d.policy.decide(hits, self.text_code)
@@ -335,6 +341,19 @@ class _Turn:
         return Reply(type=ReplyType.ANSWER, evidence=Evidence.CONFIDENT, confidence=1.0,
                      text=text, hotline=self.status,
                      actions=[CaseStatusAction(), self._ticket_action(None, confident=False),
+                              self._hotline_action()])
+
+    def _defect(self, *, status: bool) -> Reply:
+        """Offer the defect report form, or the status of a report; ticket and hotline
+        stay beside it."""
+        text = self.d.composer.render(self.code, "defect_report",
+                                      situation="status" if status else "ask",
+                                      hotline=self.d.composer.hotline(self.code, self.status))
+        action: Action = (DefectStatusAction(intents.report_id(self.message)) if status
+                          else DefectReportAction(self.message))
+        return Reply(type=ReplyType.ANSWER, evidence=Evidence.CONFIDENT, confidence=1.0,
+                     text=text, hotline=self.status,
+                     actions=[action, self._ticket_action(None, confident=False),
                               self._hotline_action()])
 
     def _unsupported(self) -> Reply:

@@ -8,6 +8,7 @@ still thanks.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from functools import cache
 
@@ -65,3 +66,26 @@ def asks_case_status(text: str) -> bool:
     """The citizen asks whether their own ID card or passport is ready."""
     return any(data.asks_case_status(text)
                for data in load_languages(SUPPORTED_LANGUAGES).values())
+
+
+def reports_defect(text: str) -> bool:
+    """The citizen reports something broken in public space (street light, pothole,
+    illegal dumping, playground, graffiti, ...)."""
+    return any(data.reports_defect(text)
+               for data in load_languages(SUPPORTED_LANGUAGES).values())
+
+
+_REPORT_ID = re.compile(r"\b(?:[A-Za-z]{1,4}-\d{4}-\d{1,9}|[A-Za-z0-9-]*\d[A-Za-z0-9-]*)\b")
+
+
+def asks_defect_status(text: str) -> bool:
+    """The citizen asks how their defect report is getting on ("Status meiner Meldung 123")."""
+    return any(data.asks_defect_status(text)
+               for data in load_languages(SUPPORTED_LANGUAGES).values())
+
+
+def report_id(text: str) -> str | None:
+    """The report's number in a status question: a reference such as MD-2026-000012 or
+    the endpoint's service request id (the first token with a digit)."""
+    found = _REPORT_ID.search(text)
+    return found.group(0).upper() if found else None

@@ -53,7 +53,25 @@ class CaseStatusAction:
     kind: ClassVar[str] = "case_status"
 
 
-Action = TicketAction | AppointmentAction | HotlineAction | CaseStatusAction
+@dataclass(frozen=True)
+class DefectReportAction:
+    """The defect report form (category, location, description, e-mail, photo)."""
+
+    kind: ClassVar[str] = "defect_report"
+    description: str
+    """The message that reported the defect, to prefill the form."""
+
+
+@dataclass(frozen=True)
+class DefectStatusAction:
+    """Ask the defect-report API for a report's status (the widget holds its token)."""
+
+    kind: ClassVar[str] = "defect_status"
+    report_id: str | None
+
+
+Action = (TicketAction | AppointmentAction | HotlineAction | CaseStatusAction
+          | DefectReportAction | DefectStatusAction)
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,13 @@ from chatbot.escalation.mail import (
 from chatbot.escalation.status_texts import status_name
 from chatbot.escalation.tokens import hash_token, new_token
 from chatbot.storage import Database
-from chatbot.storage.models import OUTBOX_STATES, OutboxMessage, Ticket, TicketAccessCode
+from chatbot.storage.models import (
+    OUTBOX_STATES,
+    DefectReport,
+    OutboxMessage,
+    Ticket,
+    TicketAccessCode,
+)
 
 log = logging.getLogger(__name__)
 
@@ -111,24 +117,34 @@ def retry(session: Session, *, now: datetime, ids: Sequence[int] = ()) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
-    return and_(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now,
-                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now))
+# The durable-delivery design shared by the e-mail outbox and the defect reports'
+# forwarding (chatbot.defects.forwarding): a row with `state`, `next_attempt_at`,
+# `claimed_until` and `claimed_by`, claimed here, retried with `backoff`.
+Leased = type[OutboxMessage] | type[DefectReport]
+
+
+def due(now: datetime, model: Leased = OutboxMessage) -> ColumnElement[bool]:
+    return and_(model.state == "pending", model.next_attempt_at <= now,
+                or_(model.claimed_until.is_(None), model.claimed_until <= now))
 
 
 def claim_due(session: Session, *, now: datetime, worker: str, lease: timedelta = LEASE,
-              limit: int = BATCH) -> list[int]:
-    """Take up to `limit` due rows for `worker` until `now + lease`; commits."""
-    ids = list(session.scalars(
-        select(OutboxMessage.id).where(_due(now))
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
+              limit: int = BATCH, model: Leased = OutboxMessage,
+              ids: Sequence[int] | None = None) -> list[int]:
+    """Take up to `limit` due rows of `model` (of `ids` if given) for `worker` until
+    `now + lease`; commits."""
+    query = select(model.id).where(due(now, model))
+    if ids is not None:
+        query = query.where(model.id.in_(ids))
+    taken = list(session.scalars(
+        query.order_by(model.next_attempt_at, model.id).limit(limit)
         .with_for_update(skip_locked=True)).all())
-    if ids:
-        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+    if taken:
+        session.execute(update(model).where(model.id.in_(taken))
                         .values(claimed_until=now + lease, claimed_by=worker),
                         execution_options={"synchronize_session": False})
     session.commit()
-    return ids
+    return taken
 
 
 @dataclass(frozen=True)
@@ -168,8 +184,8 @@ class OutboxSender:
         # A plain read first: on SQLite a claim takes the database's write lock, which the
         # poll should not do every few seconds for nothing.
         with self.database.session() as session:
-            due = session.scalar(select(OutboxMessage.id).where(_due(now)).limit(1))
-        if due is None:
+            first = session.scalar(select(OutboxMessage.id).where(due(now)).limit(1))
+        if first is None:
             return SendReport()
         with self.database.write_session() as session:
             ids = claim_due(session, now=now, worker=self.worker, limit=limit)

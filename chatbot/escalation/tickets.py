@@ -105,7 +105,8 @@ def create_ticket(session: Session, *, request: TicketRequest, departments: Coll
                   idempotency_key: str | None, now: datetime,
                   reference_prefix: str = "KR", per_contact_per_hour: int = 0,
                   max_transcript_chars: int | None = None,
-                  hotline_phone: str | None = None) -> CreatedTicket:
+                  hotline_phone: str | None = None,
+                  require_contact: bool = True) -> CreatedTicket:
     """`per_contact_per_hour` caps new tickets per e-mail address or phone number
     (0: no cap); `max_transcript_chars` bounds a transcript the client sends;
     `hotline_phone` is the city's number, never masked.
@@ -113,10 +114,11 @@ def create_ticket(session: Session, *, request: TicketRequest, departments: Coll
     A chat ticket is triaged from the stored conversation (`_chat_triage`): the
     department of the topic the chat was confident about, else `allgemein`; the
     subject is the topic the client names (the article's title) or the question that
-    escalated."""
+    escalated. `require_contact` false: a defect report, whose e-mail is optional.
+    """
     if not request.consent:
         raise InvalidInputError("consent", "consent to store the data is required")
-    if not (request.contact_email or request.contact_phone):
+    if require_contact and not (request.contact_email or request.contact_phone):
         raise InvalidInputError("contact", "give an e-mail address or a phone number")
     if request.department is not None and request.department not in departments:
         raise InvalidInputError("department", f"unknown department {request.department!r}")

@@ -65,6 +65,38 @@ class CaseStatusCues(BaseModel):
                                                "whether it is ready or its state")
 
 
+DEFECT_CATEGORIES: tuple[str, ...] = ("street_light", "pothole", "illegal_dumping",
+                                      "playground", "graffiti", "other")
+"""The built-in defect categories (chatbot/defects/catalogue.py), named per language."""
+
+
+class DefectReportCues(BaseModel):
+    """A report of something broken in public space ("Die Laterne in der Bahnstraße ist
+    kaputt"): a defect word on its own ("Schlagloch", "Graffiti"), or a thing and a word
+    saying it is broken. A question about the thing alone ("Wann geht die
+    Straßenbeleuchtung an?") is no report. Typed as on a phone: no accents, typos."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    defect: tuple[str, ...] = Field(description="Normalised words or phrases that name a "
+                                                "defect by themselves")
+    thing: tuple[str, ...] = Field(description="Normalised beginnings of words naming public "
+                                               "things that can break")
+    broken: tuple[str, ...] = Field(description="Normalised words or phrases saying a thing "
+                                                "is broken, out or damaged")
+    report: tuple[str, ...] = Field(description="Words for a (defect) report, for status "
+                                                "questions ('Status meiner Meldung 123')")
+    status: tuple[str, ...] = Field(description="Words asking for the state of a report")
+    categories: dict[str, str] = Field(description="Names of the built-in categories "
+                                                   "(used when no Open311 endpoint is set)")
+
+    @model_validator(mode="after")
+    def _every_category_named(self) -> DefectReportCues:
+        if set(self.categories) != set(DEFECT_CATEGORIES):
+            raise ValueError(f"categories must name exactly {', '.join(DEFECT_CATEGORIES)}")
+        return self
+
+
 class DetectionCues(BaseModel):
     """What the language detector adds to its n-gram model for this language."""
 
@@ -114,6 +146,7 @@ class LanguageData(BaseModel):
     human_request: tuple[str, ...] = Field(
         description="Phrases asking for a person, a callback, a complaint or a case status")
     case_status: CaseStatusCues
+    defect_report: DefectReportCues
     refers_back: tuple[str, ...] = Field(
         description="Words that point back to the previous topic even in a long message")
     weekdays: tuple[str, str, str, str, str, str, str] = Field(
@@ -149,6 +182,17 @@ class LanguageData(BaseModel):
         norm = normalise(text)
         return (_matches(norm, self.case_status.document)
                 and _matches(norm, self.case_status.ready))
+
+    def reports_defect(self, text: str) -> bool:
+        norm = normalise(text)
+        cues = self.defect_report
+        return _matches(norm, cues.defect) or (_matches(norm, cues.thing)
+                                                and _matches(norm, cues.broken))
+
+    def asks_defect_status(self, text: str) -> bool:
+        norm = normalise(text)
+        return (_matches(norm, self.defect_report.report)
+                and _matches(norm, self.defect_report.status))
 
     def points_back(self, words: list[str]) -> bool:
         """Whether any of these normalised words refers back to the previous topic."""

@@ -46,6 +46,9 @@ TICKET_EVENT_KINDS = ("created", "status", "note", "reply", "assigned", "citizen
 # e-mail address left on the ticket).
 OUTBOX_STATES = ("pending", "sent", "failed", "skipped")
 OUTBOX_KINDS = ("reply", "status")
+# A defect report's forwarding: waiting for (another) attempt, accepted by the Open311
+# endpoint, given up on after max attempts or a refusal, or made a ticket (no endpoint).
+DEFECT_STATES = ("pending", "forwarded", "failed", "ticket")
 USER_ROLES = ("agent", "editor")
 MESSAGE_ROLES = ("citizen", "assistant")
 # The chat's reply types (chatbot.dialogue.policy.ReplyType), stored with each reply.
@@ -256,6 +259,58 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
 
     ticket: Mapped[Ticket] = relationship()
+
+
+class DefectReport(Base):
+    """A citizen's defect report (street light, pothole, ...), also its own outbox row:
+    stored with the citizen's request, forwarded to the Open311 endpoint later with the
+    e-mail outbox's claim/lease/backoff design (`chatbot.escalation.outbox.claim_due`).
+    The photo is kept only until the report is forwarded."""
+
+    __tablename__ = "defect_reports"
+    __table_args__ = (
+        CheckConstraint(_in("state", DEFECT_STATES), name="state"),
+        CheckConstraint("address_string IS NOT NULL OR (lat IS NOT NULL AND lon IS NOT NULL)",
+                        name="location"),
+        Index("ix_defect_reports_state_next_attempt_at", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    access_token_hash: Mapped[str] = mapped_column(String(HASH_CHARS), unique=True)
+    # A retried POST with the same Idempotency-Key gets this report back (and its token,
+    # derived again from the salt, the key and the request's fingerprint).
+    idempotency_key_hash: Mapped[str | None] = mapped_column(String(HASH_CHARS), unique=True)
+    request_fingerprint: Mapped[str | None] = mapped_column(String(HASH_CHARS))
+    token_salt: Mapped[str | None] = mapped_column(String(HASH_CHARS))
+    service_code: Mapped[str] = mapped_column(String(100))
+    service_name: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    address_string: Mapped[str | None] = mapped_column(String(300))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    email: Mapped[str | None] = mapped_column(String(254))
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    photo_type: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    conversation_id: Mapped[str | None] = mapped_column(String(64))
+    consent_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    # Forwarding (the outbox part).
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    forwarded_at: Mapped[datetime | None]
+    service_request_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="SET NULL"))
+    # The endpoint's answer to GET /requests/{id}.json, as last seen.
+    remote_status: Mapped[str | None] = mapped_column(String(32))
+    remote_status_notes: Mapped[str | None] = mapped_column(Text)
+    remote_checked_at: Mapped[datetime | None]
 
 
 class Appointment(Base):

@@ -240,3 +240,32 @@ def test_a_status_question_about_my_passport_wins_over_the_request_for_a_person(
                               case_status=True)
     assert any_application.type is ReplyType.ESCALATE
     assert all(a.kind != "case_status" for a in any_application.actions)
+
+
+DEFECT_REPORTS = [
+    ("de", "Die Straßenlaterne vor Nr. 5 ist kaputt", "Straße und Hausnummer"),
+    ("en", "street light broken outside no 4", "street and house number"),
+    ("fr", "le lampadaire est en panne", "rue et numéro"),
+    ("it", "il lampione è spento", "via e numero civico"),
+    ("pl", "latarnia nie świeci", "ulicę i numer domu"),
+    ("tr", "Sokak lambası bozuk", "sokak ve bina numarası"),
+    ("ku", "lampa kolanê xera ye", "kolan û hejmara xaniyê"),
+]
+
+
+@pytest.mark.parametrize(("lang", "message", "asks_for"), DEFECT_REPORTS)
+def test_a_defect_report_offers_the_report_form_prefilled(lang: str, message: str,
+                                                          asks_for: str) -> None:
+    searcher = ScriptedSearcher({})
+    reply = respond(searcher, message, lang=lang)
+    assert [a.kind for a in reply.actions] == ["defect_report", "ticket", "hotline"]
+    assert reply.actions[0].description == message  # type: ignore[union-attr]
+    assert asks_for in reply.text
+    assert "02151 86-0" in reply.text
+
+
+def test_a_status_question_about_a_report_carries_its_number() -> None:
+    reply = respond(ScriptedSearcher({}), "Status meiner Meldung 1001")
+    assert [a.kind for a in reply.actions] == ["defect_status", "ticket", "hotline"]
+    assert reply.actions[0].report_id == "1001"  # type: ignore[union-attr]
+    assert "in diesem Browser" in reply.text

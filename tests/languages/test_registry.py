@@ -88,6 +88,9 @@ def test_a_new_language_is_a_data_file(tmp_path: Path) -> None:
         "refers_back: [zat]\nweekdays: [d1, d2, d3, d4, d5, d6, d7]\n"
         "small_talk: {greeting: [hai], thanks: [tanks], goodbye: [bai]}\n"
         "case_status: {document: [mai pas], ready: [redi]}\n"
+        "defect_report: {defect: [hool], thing: [lamp], broken: [brok], report: [ripot],\n"
+        "  status: [statu], categories: {street_light: L, pothole: P, illegal_dumping: D,\n"
+        "  playground: G, graffiti: F, other: O}}\n"
         + TOY_TEXT_DATA + "aspects:\n"
         + "".join(f"  {a.value}:\n    question: [{a.value}q]\n    heading: [{a.value}h]\n"
                   for a in Aspect), encoding="utf-8")
@@ -101,6 +104,10 @@ def test_a_new_language_is_a_data_file(tmp_path: Path) -> None:
     assert toy.weekdays[0] == "d1"
     assert toy.asks_case_status("iz mai pas redi")
     assert not toy.asks_case_status("iz a pas redi")
+    assert toy.reports_defect("hool zis")
+    assert toy.reports_defect("lamp iz brok")
+    assert not toy.reports_defect("lamp iz on")
+    assert toy.asks_defect_status("statu ov ripot 7")
 
 
 def test_broken_or_missing_language_files_name_the_file(tmp_path: Path) -> None:

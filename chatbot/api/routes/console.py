@@ -50,7 +50,9 @@ def console_queue(request: Request, calendars: CalendarsDep,
                   settings: SettingsDep) -> HTMLResponse:
     return _page(request, "console/queue.html", {
         "page": "queue", "departments": calendars.departments,
-        "languages": SUPPORTED_LANGUAGES, "email_configured": settings.smtp_configured})
+        "languages": SUPPORTED_LANGUAGES, "email_configured": settings.smtp_configured,
+        "open311_configured": settings.open311_url is not None,
+        "defect_department": settings.open311_fallback_department})
 
 
 @router.get("/tickets/{reference}", response_class=HTMLResponse, name="console_ticket")

@@ -59,7 +59,8 @@ class ChatPublic(BaseModel):
     text: str
     sources: list[ChatSource]
     actions: list[dict[str, Any]] = Field(
-        description='{"kind": "ticket" | "appointment" | "hotline" | "case_status", ...}')
+        description='{"kind": "ticket" | "appointment" | "hotline" | "case_status" | '
+                    '"defect_report" | "defect_status", ...}')
     confidence: float
     choices: list[ChatSource] = Field(default_factory=list,
                                       description="clarify: the topics to choose from")

@@ -114,6 +114,26 @@ async function loadAppointments(event) {
 
 // --- ticket page ------------------------------------------------------------------
 
+const DEFECT_STATES = { pending: "wartet auf Weiterleitung", forwarded: "weitergeleitet",
+  failed: "fehlgeschlagen", ticket: "als Ticket" };
+
+async function loadDefects() {
+  const body = $("#defects tbody");
+  try {
+    const items = await api("/api/v1/agent/defect-reports?limit=50");
+    body.replaceChildren(...items.map((d) => el("tr", {},
+      el("td", {}, d.reference),
+      el("td", {}, d.category),
+      el("td", {}, d.address || "(Kartenpunkt)"),
+      el("td", { title: d.last_error || "" }, DEFECT_STATES[d.state] || d.state,
+        d.state === "pending" && d.attempts ? ` (${d.attempts} Versuche)` : ""),
+      el("td", {}, d.service_request_id || d.ticket_reference || "–"),
+      el("td", { class: "remote-status" }, d.remote_status || "–"),
+      el("td", {}, when(d.created_at)))));
+    if (!items.length) body.append(el("tr", {}, el("td", { colspan: "7" }, "Keine Meldungen.")));
+  } catch (error) { say(`Mängelmeldungen: ${error.message}`); }
+}
+
 async function loadTicket() {
   const reference = document.body.dataset.reference;
   let t;
@@ -257,7 +277,7 @@ async function boot() {
   try { await showSession(); } catch (error) { say(error.message); return; }
   say("");
   const page = document.body.dataset.page;
-  if (page === "queue") { await loadQueue(); await loadAppointments(); }
+  if (page === "queue") { await loadQueue(); await loadAppointments(); await loadDefects(); }
   else if (page === "ticket") { await loadAgents(); await loadTicket(); }
 }
 
