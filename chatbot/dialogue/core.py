@@ -20,7 +20,7 @@ The order of decisions in a turn:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from typing import Protocol
@@ -61,9 +61,10 @@ FOLLOW_UP_MIN_COVERAGE = 0.5
 FUNCTION_WORD_MAX_CHARS = 4
 """Words this short left in a follow-up beside aspect words are taken as function words
 ("mein", "dla", "ji"): the shared stop-word list does not know every language's."""
-TWO_SECTIONS_MIN_WORDS = 6
-"""A question this long gets the two best sections: on the blind train questions, phone-
-typed questions of 6+ words asked two things in most cases (facts found 0.81 -> 0.90)."""
+SEVERAL_SECTIONS_MIN_WORDS = 6
+"""A question this long gets several sections (passage.MAX_SECTIONS): on the blind train
+questions, phone-typed questions of 6+ words asked two things or more in most cases
+(facts found 0.81 -> 0.90 with two sections)."""
 
 
 @dataclass(frozen=True)
@@ -150,8 +151,8 @@ class _Turn:
             return self._case_status()
         if intents.asks_defect_status(self.message):
             return self._defect(status=True)
-        if intents.reports_defect(self.message):
-            return self._defect(status=False)
+        if intents.reports_defect(self.message, self.text_code):
+            return self._defect_report()
         data = self.d.languages[self.text_code]
         hits = self._search(self.message)
         own = self.d.policy.decide(hits, self.text_code)
@@ -259,7 +260,7 @@ class _Turn:
     # --- replies ---------------------------------------------------------------------
 
     def _answer(self, hit: ArticleHit, data: LanguageData, *, confidence: float,
-                include_lead: bool = True) -> Reply:
+                include_lead: bool = True, lead_only: bool = False) -> Reply:
         version = self.d.searcher.article_versions(hit.article_id).get(hit.lang)
         fallback = hit.lang != self.code
         if fallback and hit.lang != "de":
@@ -277,9 +278,11 @@ class _Turn:
                 version.body, hit.sections if version.lang == hit.lang else (),
                 summary=version.summary, asked=asked, contact_marker=self.d.contact_marker,
                 include_lead=include_lead,
-                second_section=len(normalise(self.message).split()) >= TWO_SECTIONS_MIN_WORDS,
+                several_sections=len(normalise(self.message).split()) >= SEVERAL_SECTIONS_MIN_WORDS,
                 named=self._heading_names(version.lang))
             passage_text, truncated = passage.text, passage.truncated
+            if lead_only and passage.lead:
+                passage_text, truncated = passage.lead, bool(passage.sections)
         unsure = confidence < self.d.policy.sure_min
         stale = self._stale_source(version)
         text = self.d.composer.render(
@@ -343,12 +346,25 @@ class _Turn:
                      actions=[CaseStatusAction(), self._ticket_action(None, confident=False),
                               self._hotline_action()])
 
-    def _defect(self, *, status: bool) -> Reply:
+    def _defect_report(self) -> Reply:
+        """The defect report form; when the articles answer the message too (the defect
+        reporter's own article: its app, what it takes), that answer comes with it."""
+        form = self._defect(status=False, with_hotline=False)
+        hotline = self.d.composer.hotline(self.code, self.status)
+        decision = self.d.policy.decide(self._search(self.message), self.text_code)
+        if decision.type is not ReplyType.ANSWER:
+            return replace(form, text=f"{form.text}\n\n{hotline}")
+        answer = self._answer(decision.hits[0], self.d.languages[self.text_code],
+                              confidence=decision.confidence, lead_only=True)
+        return replace(form, text=f"{form.text}\n\n{answer.text}\n\n{hotline}",
+                       sources=answer.sources, topic=answer.topic, confident_topic=True)
+
+    def _defect(self, *, status: bool, with_hotline: bool = True) -> Reply:
         """Offer the defect report form, or the status of a report; ticket and hotline
         stay beside it."""
-        text = self.d.composer.render(self.code, "defect_report",
-                                      situation="status" if status else "ask",
-                                      hotline=self.d.composer.hotline(self.code, self.status))
+        text = self.d.composer.render(
+            self.code, "defect_report", situation="status" if status else "ask",
+            hotline=self.d.composer.hotline(self.code, self.status) if with_hotline else "")
         action: Action = (DefectStatusAction(intents.report_id(self.message)) if status
                           else DefectReportAction(self.message))
         return Reply(type=ReplyType.ANSWER, evidence=Evidence.CONFIDENT, confidence=1.0,

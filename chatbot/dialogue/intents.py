@@ -68,11 +68,17 @@ def asks_case_status(text: str) -> bool:
                for data in load_languages(SUPPORTED_LANGUAGES).values())
 
 
-def reports_defect(text: str) -> bool:
+def reports_defect(text: str, lang: str | None = None) -> bool:
     """The citizen reports something broken in public space (street light, pothole,
-    illegal dumping, playground, graffiti, ...)."""
-    return any(data.reports_defect(text)
-               for data in load_languages(SUPPORTED_LANGUAGES).values())
+    illegal dumping, playground, graffiti, ...). With the message's language, only its
+    cues and German ones (the official terms citizens type in any language) count:
+    another language's cue can be an ordinary word here (Italian "buche", potholes, in
+    German "buchen"). SIB-200 news sentences recognised as reports: train 15 of 4,907
+    with every language's cues, 12 with these (articles about graffiti, golf's "buche");
+    dev 1 of 693, then 0."""
+    codes = SUPPORTED_LANGUAGES if lang is None else tuple(dict.fromkeys((lang, "de")))
+    languages = load_languages(SUPPORTED_LANGUAGES)
+    return any(languages[code].reports_defect(text) for code in codes if code in languages)
 
 
 _REPORT_ID = re.compile(r"\b(?:[A-Za-z]{1,4}-\d{4}-\d{1,9}|[A-Za-z0-9-]*\d[A-Za-z0-9-]*)\b")

@@ -269,3 +269,22 @@ def test_a_status_question_about_a_report_carries_its_number() -> None:
     assert [a.kind for a in reply.actions] == ["defect_status", "ticket", "hotline"]
     assert reply.actions[0].report_id == "1001"  # type: ignore[union-attr]
     assert "in diesem Browser" in reply.text
+
+
+def test_a_defect_report_also_quotes_the_lead_of_the_article_that_answers_it() -> None:
+    searcher = ScriptedSearcher({"laterne": [hit("maengelmelder", 0.97), hit("ausweis", 0.01)]})
+    reply = respond(searcher, "Die Laterne vor Nr. 5 ist kaputt")
+    assert [a.kind for a in reply.actions] == ["defect_report", "ticket", "hotline"]
+    assert reply.topic is not None
+    assert reply.topic.article_id == "maengelmelder"
+    # The form's request first, the article's lead (not its sections), the hotline last.
+    assert reply.text.index("Straße und Hausnummer") < reply.text.index(
+        "Den Pass beantragen Sie persönlich.") < reply.text.index("02151 86-0")
+    assert "70 Euro" not in reply.text
+    assert [s.article_id for s in reply.sources] == ["maengelmelder"]
+    # Weak evidence: the form alone, no article.
+    weak = respond(ScriptedSearcher({"laterne": [hit("maengelmelder", 0.5)]}),
+                   "Die Laterne vor Nr. 5 ist kaputt")
+    assert weak.topic is None
+    assert "Den Pass" not in weak.text
+    assert "02151 86-0" in weak.text

@@ -49,7 +49,16 @@ NOT_REPORTS = [
 @pytest.mark.parametrize(("lang", "text"), [(lang, text) for lang, texts in REPORTS.items()
                                             for text in texts])
 def test_a_report_of_a_broken_thing_is_recognised(lang: str, text: str) -> None:
+    assert reports_defect(text, lang), (lang, text)
     assert reports_defect(text), (lang, text)
+
+
+def test_another_languages_cue_is_an_ordinary_word_in_this_one() -> None:
+    news = "Die meisten Menschen buchen ihren Platz lange im Voraus."
+    assert reports_defect(news)  # Italian "buche" (potholes)
+    assert not reports_defect(news, "de")
+    # German official terms count in any language.
+    assert reports_defect("sokakta Schlagloch var", "tr")
 
 
 def test_every_language_has_reports_under_test() -> None:

@@ -95,10 +95,18 @@ def test_an_article_with_only_a_lead() -> None:
     assert (passage.lead, passage.sections) == ("Nur ein Absatz.", ())
 
 
-def test_a_long_question_gets_the_two_best_sections() -> None:
+def test_a_long_question_gets_the_best_sections_but_never_the_contact_line() -> None:
     passage = select_passage(BODY, scores(Documents=0.84, Frais=0.86, Contact=0.95),
-                             contact_marker="02151 86-0", second_section=True)
+                             contact_marker="02151 86-0", several_sections=True)
     assert passage.headings == ["Documents", "Frais"]
+
+
+def test_a_long_question_gets_at_most_three_sections_in_article_order() -> None:
+    body = "Lead.\n\n" + "".join(f"## S{i}\nText {i}.\n\n" for i in range(5))
+    passage = select_passage(body, scores(S0=0.80, S1=0.90, S2=0.70, S3=0.88, S4=0.86),
+                             several_sections=True)
+    assert passage.headings == ["S1", "S3", "S4"]
+    assert select_passage(body, scores(S0=0.80, S1=0.90)).headings == ["S1"]
 
 
 def test_a_heading_the_question_names_breaks_a_near_tie() -> None:
