@@ -86,7 +86,10 @@ def test_caller_lang_wins(client: Any) -> None:
     body = client.post("/api/v1/chat", json={"message": "how do i become a german citizen",
                                              "lang": "de"}).json()
     assert body["language"]["code"] == "de"
-    assert body["type"] == "answer"
+    # English words analysed as German are weaker evidence: an answer or the article
+    # offered as "may help", in German either way.
+    assert body["type"] in ("answer", "escalate")
+    assert body["sources"][0]["article_id"] == "einbuergerung"
     assert "Einbürgerung" in body["text"]
 
 

@@ -90,7 +90,9 @@ def two_servers(postgres_url: str, tmp_path: Path) -> Iterator[tuple[str, list[s
                # About database concurrency, not abuse limits: 200 tickets from one
                # address and one phone number are the point here.
                "CHATBOT_RATE_LIMITS_ENABLED": "false",
-               "CHATBOT_TICKETS_PER_CONTACT_PER_HOUR": "0"}
+               "CHATBOT_TICKETS_PER_CONTACT_PER_HOUR": "0",
+               # Its own calendars: defect reports without Open311 go to one of them.
+               "CHATBOT_OPEN311_FALLBACK_DEPARTMENT": "allgemein"}
         processes: list[subprocess.Popen[bytes]] = []
         try:
             ports = [_free_port(), _free_port()]
