@@ -57,6 +57,21 @@ class RateWindow:
     seconds: int
 
 
+def parse_lat_lon(value: str) -> tuple[float, float]:
+    """"51.3331,6.5623" -> (51.3331, 6.5623); ValueError naming what is wrong."""
+    parts = value.split(",")
+    if len(parts) != 2:
+        raise ValueError(f"{value!r} is not lat,lon (e.g. 51.3331,6.5623)")
+    try:
+        lat, lon = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise ValueError(f"{value!r} is not lat,lon (e.g. 51.3331,6.5623)") from None
+    # Web Mercator covers +-85.0511 degrees of latitude.
+    if not (-85.05 <= lat <= 85.05) or not (-180 <= lon <= 180):
+        raise ValueError(f"{value!r}: latitude must be within +-85.05, longitude +-180")
+    return lat, lon
+
+
 def parse_rate_limit(value: str) -> tuple[RateWindow, ...]:
     """"30/minute,300/hour" -> the windows; a ValueError names the part it cannot read."""
     windows = []
@@ -203,6 +218,21 @@ class Settings(BaseSettings):
         default=3 * 1024 * 1024, description="Largest photo a defect report may carry "
                                              "(JPEG, PNG or WebP)")
 
+    # The map picker of the defect report form (a grid of XYZ tiles; unset: no map).
+    map_tile_url: str | None = Field(
+        default=None, max_length=500,
+        description="XYZ tile URL template with {z}, {x} and {y}, e.g. "
+                    "https://tiles.example.de/{z}/{x}/{y}.png; unset: the defect report "
+                    "form has no map (the location is typed)")
+    map_center: str = Field(
+        default="51.3331,6.5623", max_length=60,
+        description="Where the map starts: lat,lon (default: Krefeld's centre)")
+    map_zoom: Annotated[int, Field(ge=1, le=19)] = Field(
+        default=16, description="The map's starting zoom level")
+    map_attribution: str = Field(
+        default="", max_length=300,
+        description="Text shown under the map, e.g. \"© OpenStreetMap contributors\"")
+
     # The citizens' widget (web_widget/, served at /widget.js).
     widget_dir: Path = Field(default=Path("web_widget"),
                              description="Widget sources: widget.js, widget.css, i18n/*.json")
@@ -327,6 +357,40 @@ class Settings(BaseSettings):
         if parts.query or parts.fragment:
             raise ValueError("must be the endpoint's base URL, without ?query or #fragment")
         return value.strip().rstrip("/")
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _valid_map_tile_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from urllib.parse import urlsplit
+
+        value = value.strip()
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL naming a host")
+        if "{" in parts.netloc:
+            raise ValueError("the host must be fixed (no {s} subdomain placeholders)")
+        missing = [p for p in ("{z}", "{x}", "{y}") if p not in value]
+        if missing:
+            raise ValueError(f"must contain {', '.join(missing)} (an XYZ tile template)")
+        return value
+
+    @field_validator("map_center")
+    @classmethod
+    def _valid_map_center(cls, value: str) -> str:
+        parse_lat_lon(value)  # raises ValueError naming the problem
+        return value.strip()
+
+    @property
+    def map_tile_origin(self) -> str | None:
+        """scheme://host[:port] of the tiles, for the pages' img-src; None without a map."""
+        if self.map_tile_url is None:
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.map_tile_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def smtp_configured(self) -> bool:

@@ -945,6 +945,126 @@ function readPhoto(file) {
   });
 }
 
+// --- map picker: a grid of XYZ tiles in Web Mercator, no library ------------------------
+
+const TILE = 256;
+const PAN_STEP = TILE / 2;
+
+/** lat/lon -> pixel coordinates of the whole world at this zoom level. */
+function mercatorPixels(lat, lon, zoom) {
+  const size = TILE * Math.pow(2, zoom);
+  const sin = Math.sin(lat * Math.PI / 180);
+  return { x: (lon + 180) / 360 * size,
+           y: (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)) * size };
+}
+
+function mercatorLatLon(x, y, zoom) {
+  const size = TILE * Math.pow(2, zoom);
+  return { lat: Math.atan(Math.sinh(Math.PI * (1 - 2 * y / size))) * 180 / Math.PI,
+           lon: x / size * 360 - 180 };
+}
+
+/** The map of the defect form: tiles around a centre, arrows and +/- to move, a click or
+ * tap (or Enter on the focused map: its centre) chooses the point. */
+function mapPicker(map, onChange) {
+  let zoom = map.zoom;
+  let center = { lat: map.lat, lon: map.lon };
+  let point = null;
+  const tiles = el("div", { class: "map-tiles" });
+  const marker = el("div", { class: "map-marker", hidden: true });
+  const view = el("div", { class: "map-view", tabindex: "0", role: "button", "aria-label": t("defect_map") },
+    tiles, marker, el("div", { class: "map-crosshair", "aria-hidden": "true" }));
+  const chosen = el("span", { class: "map-chosen", role: "status" });
+  const remove = el("button", { type: "button", class: "link-button map-remove", hidden: true,
+    onclick: () => setPoint(null) }, t("map_point_remove"));
+  const button = (label, text, onclick) => el("button", { type: "button", class: "map-button",
+    "aria-label": label, title: label, onclick }, text);
+  const pan = (dx, dy) => {
+    const c = mercatorPixels(center.lat, center.lon, zoom);
+    center = mercatorLatLon(c.x + dx, c.y + dy, zoom);
+    render();
+  };
+  const zoomBy = (delta) => {
+    zoom = Math.min(19, Math.max(1, zoom + delta));
+    render();
+  };
+  const controls = el("div", { class: "map-controls" },
+    button(t("map_north"), "↑", () => pan(0, -PAN_STEP)),
+    button(t("map_south"), "↓", () => pan(0, PAN_STEP)),
+    button(t("map_west"), "←", () => pan(-PAN_STEP, 0)),
+    button(t("map_east"), "→", () => pan(PAN_STEP, 0)),
+    button(t("map_zoom_in"), "+", () => zoomBy(1)),
+    button(t("map_zoom_out"), "−", () => zoomBy(-1)));
+
+  function setPoint(latLon) {
+    point = latLon;
+    chosen.textContent = point ? t("map_point_chosen", { lat: point.lat.toFixed(5), lon: point.lon.toFixed(5) }) : "";
+    remove.hidden = !point;
+    onChange(point);
+    render();
+  }
+
+  function render() {
+    const width = view.clientWidth || TILE;
+    const height = view.clientHeight || TILE;
+    const c = mercatorPixels(center.lat, center.lon, zoom);
+    const left = c.x - width / 2;
+    const top = c.y - height / 2;
+    const count = Math.pow(2, zoom);
+    tiles.replaceChildren();
+    for (let ty = Math.floor(top / TILE); ty <= Math.floor((top + height) / TILE); ty++) {
+      if (ty < 0 || ty >= count) continue;
+      for (let tx = Math.floor(left / TILE); tx <= Math.floor((left + width) / TILE); tx++) {
+        const x = ((tx % count) + count) % count;
+        const src = map.tile_url.replace("{z}", zoom).replace("{x}", x).replace("{y}", ty);
+        const img = el("img", { src, alt: "", draggable: "false", width: TILE, height: TILE,
+          "data-tile": zoom + "/" + x + "/" + ty });
+        tiles.append(img);
+        img.style.left = (tx * TILE - left) + "px";
+        img.style.top = (ty * TILE - top) + "px";
+      }
+    }
+    marker.hidden = !point;
+    if (point) {
+      const p = mercatorPixels(point.lat, point.lon, zoom);
+      marker.style.left = (p.x - left) + "px";
+      marker.style.top = (p.y - top) + "px";
+    }
+  }
+
+  const pick = (offsetX, offsetY) => {
+    const c = mercatorPixels(center.lat, center.lon, zoom);
+    setPoint(mercatorLatLon(c.x - view.clientWidth / 2 + offsetX,
+                            c.y - view.clientHeight / 2 + offsetY, zoom));
+  };
+  view.addEventListener("click", (event) => {
+    const rect = view.getBoundingClientRect();
+    pick(event.clientX - rect.left - view.clientLeft, event.clientY - rect.top - view.clientTop);
+  });
+  view.addEventListener("keydown", (event) => {
+    const moves = { ArrowUp: [0, -PAN_STEP], ArrowDown: [0, PAN_STEP], ArrowLeft: [-PAN_STEP, 0],
+      ArrowRight: [PAN_STEP, 0] };
+    if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      pick(view.clientWidth / 2, view.clientHeight / 2);
+    } else if (moves[event.key]) {
+      event.preventDefault();
+      pan(...moves[event.key]);
+    } else if (event.key === "+" || event.key === "-") {
+      event.preventDefault();
+      zoomBy(event.key === "+" ? 1 : -1);
+    }
+  });
+  const box = el("div", { class: "field map-field" },
+    el("p", { class: "hint", text: t("defect_map") }), view, controls,
+    map.attribution ? el("p", { class: "map-attribution", text: map.attribution }) : null,
+    el("p", { class: "map-point" }, chosen, " ", remove));
+  // Laid out only once in the document: draw then (and again when the form's width changes).
+  if (window.ResizeObserver) new ResizeObserver(() => render()).observe(view);
+  requestAnimationFrame(render);
+  return box;
+}
+
 async function openDefectForm(message, action, opener) {
   if (focusOpenForm(opener)) return;
   const holder = opener.closest(".msg");
@@ -963,6 +1083,7 @@ async function openDefectForm(message, action, opener) {
     return;
   }
   loading.remove();
+  let point = null;  // {lat, lon} from the map, if the city has one and it was used
   const category = el("select", { name: "category" },
     el("option", { value: "", text: t("defect_category_choose") }),
     ...services.categories.map((c) => el("option", { value: c.code, text: c.name })));
@@ -973,6 +1094,7 @@ async function openDefectForm(message, action, opener) {
     field(t("defect_category"), category),
     field(t("defect_location"), el("input", { type: "text", name: "address", autocomplete: "off",
       maxlength: "300" }), { hint: t("defect_location_hint") }),
+    services.map ? mapPicker(services.map, (chosen) => { point = chosen; }) : null,
     field(t("defect_description"), el("textarea", { name: "description", rows: "3", maxlength: "4000" })),
     field(t("email"), el("input", { type: "email", name: "email", autocomplete: "email", maxlength: "254" }),
       { optional: true, hint: t("defect_email_hint") }),
@@ -997,7 +1119,7 @@ async function openDefectForm(message, action, opener) {
     const email = form.elements.email.value.trim();
     const file = form.elements.photo.files && form.elements.photo.files[0];
     if (!code) setFieldError(form, "category", t("defect_category_required"));
-    if (!address) setFieldError(form, "address", t("defect_location_required"));
+    if (!address && !point) setFieldError(form, "address", t("defect_location_required"));
     if (!description) setFieldError(form, "description", t("defect_description_required"));
     if (email && !EMAIL.test(email)) setFieldError(form, "email", t("invalid_email"));
     if (file && (file.size > services.photo_max_bytes ||
@@ -1011,7 +1133,9 @@ async function openDefectForm(message, action, opener) {
     }
     const submit = form.querySelector("button[type=submit]");
     submit.disabled = true;
-    const body = { category: code, address, description, consent: true, lang: state.uiLang };
+    const body = { category: code, description, consent: true, lang: state.uiLang };
+    if (address) body.address = address;
+    if (point) Object.assign(body, { lat: point.lat, lon: point.lon });
     if (email) body.email = email;
     if (state.conversationId) body.conversation_id = state.conversationId;
     try {

@@ -57,7 +57,9 @@ def served_app(db_url: str, tmp_path: Path, clock: FakeClock,
     app_settings = Settings(database_url=db_url, load_search=False, index_poll_seconds=0,
                             index_dir=tmp_path / "indexes", rate_limits_enabled=False,
                             tickets_per_contact_per_hour=0,
-                            max_open_appointments_per_contact=0)
+                            max_open_appointments_per_contact=0,
+                            # The services list then carries its `map` object, checked too.
+                            map_tile_url="https://tiles.example.de/{z}/{x}/{y}.png")
     app = create_app(app_settings, clock=clock)
     tokens: dict[str, str | None] = {"public": None,
                                      "agent": make_user("fuzz.agent", "agent"),

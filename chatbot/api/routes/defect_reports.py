@@ -36,7 +36,9 @@ from chatbot.api.schemas.defect_reports import (
     DefectReportCreated,
     DefectReportPublic,
     DefectServicesPublic,
+    MapPublic,
 )
+from chatbot.config import Settings, parse_lat_lon
 from chatbot.defects.catalogue import Catalogue
 from chatbot.defects.client import Open311UnavailableError
 from chatbot.defects.photos import PHOTO_TYPES, decode_photo
@@ -87,7 +89,16 @@ def services(catalogue: DefectCatalogueDep, settings: SettingsDep,
         categories=[CategoryPublic(code=c.code, name=c.name, description=c.description,
                                    group=c.group) for c in categories],
         forwarding="open311" if catalogue.forwards else "ticket",
-        photo_max_bytes=settings.defect_photo_max_bytes, photo_types=list(PHOTO_TYPES))
+        photo_max_bytes=settings.defect_photo_max_bytes, photo_types=list(PHOTO_TYPES),
+        map=_map(settings))
+
+
+def _map(settings: Settings) -> MapPublic | None:
+    if settings.map_tile_url is None:
+        return None
+    lat, lon = parse_lat_lon(settings.map_center)
+    return MapPublic(tile_url=settings.map_tile_url, lat=lat, lon=lon, zoom=settings.map_zoom,
+                     attribution=settings.map_attribution)
 
 
 @router.post(

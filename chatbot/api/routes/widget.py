@@ -57,8 +57,17 @@ def _site_page(request: Request, template: str, settings: Settings,
     response = templates.TemplateResponse(request, template, {
         "widget_version": bundle.version, "privacy_url": settings.privacy_url,
         "hotline_phone": settings.hotline_phone, "retention_days": settings.retention_days})
-    response.headers.update(SITE_HEADERS)
+    response.headers.update(site_headers(settings))
     return response
+
+
+def site_headers(settings: Settings) -> dict[str, str]:
+    """SITE_HEADERS, with the map tiles' origin allowed as images when a map is set."""
+    origin = settings.map_tile_origin
+    if origin is None:
+        return SITE_HEADERS
+    csp = OWN_SCRIPTS_ONLY_CSP.replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
+    return {**SITE_HEADERS, "Content-Security-Policy": csp}
 
 
 @router.get("/", response_class=HTMLResponse, name="demo_page")

@@ -23,6 +23,14 @@ class CategoryPublic(BaseModel):
     group: str = ""
 
 
+class MapPublic(BaseModel):
+    tile_url: str = Field(description="XYZ tile template with {z}, {x} and {y}")
+    lat: float = Field(description="Where the map starts")
+    lon: float
+    zoom: int
+    attribution: str = Field(description="Shown under the map")
+
+
 class DefectServicesPublic(BaseModel):
     categories: list[CategoryPublic]
     forwarding: Literal["open311", "ticket"] = Field(
@@ -30,8 +38,8 @@ class DefectServicesPublic(BaseModel):
                     "configured department's queue")
     photo_max_bytes: int
     photo_types: list[str]
-    map_tiles: None = Field(default=None, description="Reserved: no map picker yet (the "
-                                                      "location is typed)")
+    map: MapPublic | None = Field(default=None, description="The map picker's tiles; null: "
+                                                          "no map (the location is typed)")
 
 
 class DefectReportCreate(RequestBody):
