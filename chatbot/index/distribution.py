@@ -319,8 +319,9 @@ class ReplicaSync:
 
     def sync(self) -> bool:
         """One poll: True when the local `CURRENT` moved. Refusals are logged once per
-        designation, reported, and not retried until the designation changes; a database
-        that is down raises DatabaseUnavailableError and is retried next poll."""
+        designation, reported, and not retried until the designation changes. A local disk
+        error (disk full, I/O error) is logged and reported but not a refusal, and a
+        database that is down raises DatabaseUnavailableError: both are retried next poll."""
         if not self.distributor.shared:
             return False
         designation = self.distributor.current()
@@ -335,6 +336,12 @@ class ReplicaSync:
             self.problem = str(exc)
             self.applied_generation = designation.generation
             log.error("index version %s refused: %s", designation.version, exc)
+            return False
+        except OSError as exc:  # disk full, I/O error: not the version's fault
+            # Not recorded as applied: the next poll tries again.
+            self.problem = f"index version {designation.version} not installed yet: {exc}"
+            log.error("index version %s not installed, retried at the next poll: %s",
+                      designation.version, exc)
             return False
         if moved is None:  # another process on this machine is installing it: next poll
             return False
@@ -389,14 +396,22 @@ class ReplicaSync:
             (staging / "builder.pid").write_text(str(os.getpid()), encoding="utf-8")
             archive = staging / ".archive.tar"
             self.distributor.fetch(version, archive)
+            # Only a broken archive is a refusal (kept until the designation changes); an
+            # OSError (disk full, I/O error) is this machine's problem and propagates, so
+            # the next poll tries again.
             try:
                 with tarfile.open(archive) as tar:
                     tar.extractall(staging, filter="data")
-            except (tarfile.TarError, OSError) as exc:
+            except tarfile.TarError as exc:  # includes the data filter's refusals
                 raise IndexIntegrityError(
                     f"index version {version}: the archive cannot be unpacked ({exc})") from exc
             archive.unlink()
-            manifest = read_manifest(staging)
+            try:
+                manifest = read_manifest(staging)
+            except IndexNotFoundError as exc:
+                raise IndexIntegrityError(
+                    f"the archive of index version {version} holds no manifest; "
+                    "not installed") from exc
             _check_manifest(manifest, designation, self.model_id)
             (staging / "builder.pid").unlink()
             self.store.publish(staging, version)  # rename, then switch

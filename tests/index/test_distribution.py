@@ -5,8 +5,12 @@ test_replicas_postgres.py."""
 
 from __future__ import annotations
 
+import errno
+import hashlib
+import io
 import json
 import logging
+import tarfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -169,6 +173,77 @@ def test_a_missing_part_is_refused(versions: DatabaseVersions, database: Databas
     assert b.store.current_version() is None
     assert b.problem is not None
     assert "lacks part 1" in b.problem
+
+
+def test_a_disk_error_while_unpacking_is_retried_not_refused(
+        versions: DatabaseVersions, build: Callable[..., str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """ENOSPC is this machine's problem, not the version's: reported, logged, and the next
+    poll tries again (a refusal would wait for the next publication)."""
+    first = build()
+    versions.publish(IndexStore(tmp_path / "a"), first, by="test", keep=5)
+    b = replica(versions, tmp_path / "b")
+    real_extractall = tarfile.TarFile.extractall
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tarfile.TarFile, "extractall", disk_full)
+    with caplog.at_level(logging.ERROR, logger="chatbot.index.distribution"):
+        assert b.sync() is False
+    assert b.store.current_version() is None
+    assert b.problem is not None
+    assert "No space left on device" in b.problem
+    assert "retried at the next poll" in caplog.text
+    assert not [p for p in (tmp_path / "b").iterdir() if p.name.startswith(".building")]
+
+    monkeypatch.setattr(tarfile.TarFile, "extractall", real_extractall)
+    assert b.sync() is True  # the same designation, tried again
+    assert b.store.current_version() == first
+    assert b.problem is None
+
+
+def _replace_archive(database: Database, version: str, members: dict[str, bytes],
+                     part_bytes: int) -> None:
+    """Store another archive for `version`, with a matching size and hash: only its
+    content is wrong."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    archive = buffer.getvalue()
+    parts = [archive[i:i + part_bytes] for i in range(0, len(archive), part_bytes)]
+    with database.write_session() as session, session.begin():
+        session.execute(delete(IndexVersionBlob).where(IndexVersionBlob.version == version))
+        for seq, data in enumerate(parts):
+            session.add(IndexVersionBlob(version=version, seq=seq, data=data))
+        session.execute(update(IndexVersion).where(IndexVersion.version == version).values(
+            size=len(archive), parts=len(parts),
+            content_sha256=hashlib.sha256(archive).hexdigest()))
+
+
+@pytest.mark.parametrize(("members", "problem"), [
+    ({"chunks.txt": b"no manifest here"}, "holds no manifest"),
+    ({"../outside.txt": b"escape"}, "cannot be unpacked"),
+])
+def test_an_archive_with_the_wrong_content_is_refused_once(
+        versions: DatabaseVersions, database: Database, build: Callable[..., str],
+        tmp_path: Path, members: dict[str, bytes], problem: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    first = build()
+    versions.publish(IndexStore(tmp_path / "a"), first, by="test", keep=5)
+    _replace_archive(database, first, members, versions.part_bytes)
+    b = replica(versions, tmp_path / "b")
+    assert b.sync() is False
+    assert b.store.versions() == []
+    assert b.problem is not None
+    assert problem in b.problem
+    assert not (tmp_path / "outside.txt").exists()
+    caplog.clear()
+    assert b.sync() is False  # a refusal: not downloaded again every poll
+    assert errors(caplog) == []
 
 
 def test_a_version_of_another_model_is_refused_before_downloading(
