@@ -134,8 +134,10 @@ class Settings(BaseSettings):
     # How often a running server checks whether a new index version became current (on
     # PostgreSQL: in the database, fetching it into its own index directory; 0 = never).
     index_poll_seconds: Annotated[float, Field(ge=0)] = 5.0
+    # 180: each worker of `chatbot serve --workers` appends ":<pid>", and the database
+    # column holds 200 characters.
     replica_id: str | None = Field(
-        default=None, max_length=200,
+        default=None, max_length=180,
         description="This server's name in `chatbot index list` (PostgreSQL only); "
                     "default: host name and process id")
     # Older versions stay on disk so `chatbot index rollback` has somewhere to go.

@@ -65,6 +65,8 @@ PART_BYTES = 8 * 1024 * 1024
 FORGET_REPLICAS_AFTER = timedelta(days=1)
 _LOCK_FILE = ".distribution.lock"
 _VERSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# The width of published_by and set_by: who published is cut to fit, never refused.
+_BY_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,7 @@ class DatabaseVersions:
         return insert(model)
 
     def publish(self, store: IndexStore, version: str, *, by: str, keep: int) -> None:
+        by = by[:_BY_CHARS]
         with self.database.session() as session:
             published = session.get(IndexVersion, version) is not None
         if not published:

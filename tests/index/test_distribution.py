@@ -319,6 +319,22 @@ def test_a_failed_publish_switches_this_machine_back(build: Callable[..., str],
     assert store.versions() == [first, second]  # the build is kept
 
 
+def test_a_long_publisher_name_is_cut_to_fit(versions: DatabaseVersions,
+                                             build: Callable[..., str], tmp_path: Path) -> None:
+    first = build()
+    by = "editor@example.invalid on " + "w" * 300  # a long replica id
+    versions.publish(IndexStore(tmp_path / "a"), first, by=by, keep=5)
+    current = versions.current()
+    assert current is not None
+    assert current.set_by == by[:200]
+
+
+def test_a_replica_id_leaves_room_for_the_worker_pid() -> None:
+    assert Settings(replica_id="r" * 180).replica_id == "r" * 180
+    with pytest.raises(ValueError, match="180"):
+        Settings(replica_id="r" * 181)
+
+
 def test_sqlite_keeps_the_local_behaviour(tmp_path: Path) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}")
     assert not shares_versions(settings)
