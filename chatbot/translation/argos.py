@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import threading
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -33,6 +34,7 @@ from chatbot.translation.splitter import BuiltinSentencizer
 METADATA = "metadata.json"
 _TOKENIZERS = ("sentencepiece.model", "bpe.model")
 _MAX_UNPACKED_BYTES = 4 * 1024**3
+_OLD_PREFIX = ".old-"
 
 
 @dataclass(frozen=True)
@@ -49,35 +51,66 @@ class InstalledModel:
 
 def install_model(archive: Path, models_dir: Path) -> InstalledModel:
     """Check and unpack one `.argosmodel` into `models_dir/<from>_<to>`; a model for the
-    same pair is replaced only once the new one is complete."""
+    same pair is replaced only once the new one is complete. The model it replaces is
+    moved to `.old-<from>_<to>` for the final rename: it is moved back if that rename
+    fails, and by the next install (before anything else) if the process died."""
+    _restore_interrupted(models_dir)
     if not archive.is_file():
         raise ModelFileError(f"{archive}: no such file")
     if not zipfile.is_zipfile(archive):
         raise ModelFileError(f"{archive}: not an .argosmodel (a zip archive)")
-    with zipfile.ZipFile(archive) as zipped:
-        top, names = _checked_members(archive, zipped)
-        metadata = _metadata(archive, zipped, top)
-        source, target = metadata["from_code"], metadata["to_code"]
-        if f"{top}/model/model.bin" not in names:
-            raise ModelFileError(f"{archive}: no CTranslate2 model ({top}/model/model.bin)")
-        if not any(f"{top}/{name}" in names for name in _TOKENIZERS):
-            raise ModelFileError(f"{archive}: no tokenizer ({top}/sentencepiece.model or "
-                                 f"{top}/bpe.model)")
-        models_dir.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".install-", dir=models_dir))
+    try:
+        with zipfile.ZipFile(archive) as zipped:
+            return _install(archive, zipped, models_dir)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # incl. CRC mismatches
+        raise ModelFileError(f"{archive}: a damaged archive that cannot be unpacked "
+                             f"({exc})") from exc
+
+
+def _install(archive: Path, zipped: zipfile.ZipFile, models_dir: Path) -> InstalledModel:
+    top, names = _checked_members(archive, zipped)
+    metadata = _metadata(archive, zipped, top)
+    source, target = metadata["from_code"], metadata["to_code"]
+    if f"{top}/model/model.bin" not in names:
+        raise ModelFileError(f"{archive}: no CTranslate2 model ({top}/model/model.bin)")
+    if not any(f"{top}/{name}" in names for name in _TOKENIZERS):
+        raise ModelFileError(f"{archive}: no tokenizer ({top}/sentencepiece.model or "
+                             f"{top}/bpe.model)")
+    models_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".install-", dir=models_dir))
+    destination = models_dir / f"{source}_{target}"
+    old = models_dir / f"{_OLD_PREFIX}{source}_{target}"
+    try:
         try:
             zipped.extractall(staging)
-            destination = models_dir / f"{source}_{target}"
-            old = models_dir / f".old-{source}_{target}"
-            shutil.rmtree(old, ignore_errors=True)
-            if destination.exists():
-                destination.rename(old)
+        except OSError as exc:  # disk full, I/O error: nothing was replaced
+            raise ModelFileError(f"{archive}: cannot be unpacked into {models_dir} "
+                                 f"({exc}); the installed models are unchanged") from exc
+        shutil.rmtree(old, ignore_errors=True)
+        if destination.exists():
+            destination.rename(old)
+        try:
             (staging / top).rename(destination)
-            shutil.rmtree(old, ignore_errors=True)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        except BaseException:
+            if old.exists() and not destination.exists():
+                old.rename(destination)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return InstalledModel(source, target, str(metadata.get("package_version", "")),
                           destination)
+
+
+def _restore_interrupted(models_dir: Path) -> None:
+    """A replaced model whose successor never arrived (the process died between the two
+    renames) goes back to its place."""
+    if not models_dir.is_dir():
+        return
+    for old in models_dir.glob(f"{_OLD_PREFIX}*"):
+        destination = models_dir / old.name.removeprefix(_OLD_PREFIX)
+        if old.is_dir() and not destination.exists():
+            old.rename(destination)
 
 
 def installed_models(models_dir: Path) -> list[InstalledModel]:
