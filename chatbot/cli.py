@@ -162,7 +162,7 @@ def ingest(
 
             publish_build(distributor, store, m.version, previous,
                           by=f"chatbot ingest on {socket.gethostname()}",
-                          keep=settings.keep_index_versions)
+                          keep=settings.keep_index_versions, model_id=embedder.model_id)
             typer.echo(f"published {m.version} to the database: every replica serves it "
                        "after its next index poll")
     _warn_about_calendars(settings, corpus_dir=settings.corpus_dir)
@@ -765,9 +765,13 @@ def index_rollback(
             known = ", ".join(store.versions()[-5:]) or "none"
             fail(f"unknown index version {version!r} in {settings.index_dir} (newest: {known})")
         if distributor.shared:
+            from chatbot.embedding.sentence_transformer import configured_model_id
+
+            # A version of another model would be refused by every replica.
             distributor.publish(store, version, by=f"chatbot index rollback on "
                                                    f"{socket.gethostname()}",
-                                keep=settings.keep_index_versions)
+                                keep=settings.keep_index_versions,
+                                model_id=configured_model_id(settings))
     if version in store.versions():
         store.switch(version)
         typer.echo(f"current index version: {version} (was {previous or 'none'})")

@@ -97,6 +97,13 @@ def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(model, model_id, batch_size=settings.embedding_batch_size)
 
 
+def configured_model_id(settings: Settings) -> str:
+    """The model id `load_embedder` gives the configured model, without loading it."""
+    from chatbot.embedding.bundled import bundled_model_id
+
+    return bundled_model_id() if settings.uses_bundled_model else settings.embedding_model
+
+
 def configure_threads(threads: int | None) -> int:
     """torch's intra-op threads per encode; default: half the cores (at least one).
     Set for serving (`SearchService.from_settings`); a build alone in its process

@@ -44,7 +44,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from chatbot.config import Settings
 from chatbot.errors import (
@@ -102,10 +102,13 @@ class VersionDistributor(Protocol):
     def shared(self) -> bool:
         """False: replicas share nothing beyond their (common) index directory."""
 
-    def publish(self, store: IndexStore, version: str, *, by: str, keep: int) -> None:
+    def publish(self, store: IndexStore, version: str, *, by: str, keep: int,
+                model_id: str | None = None) -> None:
         """Make `version` current on every replica, uploading it from `store` unless it
         is already published; keep the `keep` newest published versions (and the
-        current one). IndexNotFoundError when neither has it."""
+        current one). IndexNotFoundError when neither has it (or it was removed
+        meanwhile); IndexIncompatibleError when it was built with another model than
+        `model_id`, the model the replicas run (every one would refuse it)."""
 
     def current(self) -> CurrentVersion | None: ...
 
@@ -123,7 +126,8 @@ class LocalVersions:
 
     shared = False
 
-    def publish(self, store: IndexStore, version: str, *, by: str, keep: int) -> None:
+    def publish(self, store: IndexStore, version: str, *, by: str, keep: int,
+                model_id: str | None = None) -> None:
         return None
 
     def current(self) -> CurrentVersion | None:
@@ -153,20 +157,31 @@ class DatabaseVersions:
                   else sqlite_dialect.insert)
         return insert(model)
 
-    def publish(self, store: IndexStore, version: str, *, by: str, keep: int) -> None:
+    def publish(self, store: IndexStore, version: str, *, by: str, keep: int,
+                model_id: str | None = None) -> None:
         by = by[:_BY_CHARS]
         with self.database.session() as session:
-            published = session.get(IndexVersion, version) is not None
-        if not published:
-            if version not in store.versions():
-                raise IndexNotFoundError(
-                    f"index version {version} is neither in {store.root} nor published")
+            row = session.get(IndexVersion, version)
+            built_with = None if row is None else row.model_id
+        if built_with is None and version not in store.versions():
+            raise IndexNotFoundError(
+                f"index version {version} is neither in {store.root} nor published")
+        if built_with is None:
+            built_with = read_manifest(store.root / version).model_id
+        if model_id is not None and built_with != model_id:
+            raise IndexIncompatibleError(
+                f"index version {version} was built with model {built_with}, the configured "
+                f"model is {model_id}: every replica would refuse it; not made current")
+        if row is None:
             try:
                 self._upload(store, version, by=by)
             except IntegrityError:
                 log.info("index version %s was published meanwhile by another replica", version)
         self._designate(version, by=by)
-        self._prune(keep)
+        try:
+            self._prune(keep)
+        except (ChatbotError, SQLAlchemyError) as exc:  # a concurrent publish; next time
+            log.warning("published index versions not pruned: %s", exc)
 
     def _upload(self, store: IndexStore, version: str, *, by: str) -> None:
         directory = store.root / version
@@ -196,8 +211,14 @@ class DatabaseVersions:
             index_elements=[IndexCurrent.id],
             set_={"version": version, "generation": IndexCurrent.generation + 1,
                   "set_at": now, "set_by": by})
-        with self.database.write_session() as session, session.begin():
-            session.execute(statement)
+        try:
+            with self.database.write_session() as session, session.begin():
+                session.execute(statement)
+        except IntegrityError as exc:  # removed by a concurrent publish's prune
+            raise IndexNotFoundError(
+                f"index version {version} was removed from the database meanwhile; not "
+                f"made current (publish it again from an index directory that has it)"
+            ) from exc
 
     def _prune(self, keep: int) -> None:
         with self.database.write_session() as session, session.begin():
@@ -291,19 +312,32 @@ def replica_id(settings: Settings) -> str:
 
 
 def publish_build(distributor: VersionDistributor, store: IndexStore, version: str,
-                  previous: str | None, *, by: str, keep: int) -> None:
+                  previous: str | None, *, by: str, keep: int, model_id: str) -> None:
     """After a local build made `version` current here: make it current everywhere. If
-    that fails, this machine goes back to `previous` too (the replicas stay consistent),
-    the build stays on disk, and the error says how to publish it later."""
+    that fails, this machine goes back to the version the database designates when it
+    can tell and this directory has it (a replica may have installed a newer one while
+    the build ran), else to `previous`; the build stays on disk, and the error says how
+    to publish it later."""
     try:
-        distributor.publish(store, version, by=by, keep=keep)
+        distributor.publish(store, version, by=by, keep=keep, model_id=model_id)
     except ChatbotError as exc:
-        if previous is not None:
-            store.switch(previous)
+        fallback = _designated_here(distributor, store) or previous
+        if fallback is not None:
+            store.switch(fallback)
         raise ChatbotError(
             f"index version {version} was built but not published to the other replicas "
-            f"({exc}); {previous or 'nothing'} stays current; publish it later with "
+            f"({exc}); {fallback or 'nothing'} stays current; publish it later with "
             f"`chatbot index rollback {version}`") from exc
+
+
+def _designated_here(distributor: VersionDistributor, store: IndexStore) -> str | None:
+    try:
+        designation = distributor.current()
+    except (ChatbotError, SQLAlchemyError):  # the database is down: the previous one
+        return None
+    if designation is None or designation.version not in store.versions():
+        return None
+    return designation.version
 
 
 class ReplicaSync:
@@ -365,7 +399,8 @@ class ReplicaSync:
         if version is None or read_manifest(self.store.root / version).model_id != self.model_id:
             return
         log.info("no index version published yet: publishing %s", version)
-        self.distributor.publish(self.store, version, by=self.replica, keep=self.keep_versions)
+        self.distributor.publish(self.store, version, by=self.replica, keep=self.keep_versions,
+                                 model_id=self.model_id)
 
     def _apply(self, designation: CurrentVersion) -> bool | None:
         if not valid_version_name(designation.version):

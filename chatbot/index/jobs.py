@@ -134,7 +134,8 @@ class ReindexManager:
                 self._update(job_id, stage="publishing")
                 publish_build(self._distributor, store, result.manifest.version, previous,
                               by=f"{requested_by or 'editor'} on {replica_id(settings)}",
-                              keep=settings.keep_index_versions)
+                              keep=settings.keep_index_versions,
+                              model_id=service.embedder.model_id)
             self._update(job_id, stage="reloading")
             service.reload()
         except PublishRefusedError as exc:

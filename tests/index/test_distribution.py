@@ -16,11 +16,17 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 from chatbot.cli import app
 from chatbot.config import Settings, get_settings
-from chatbot.errors import ChatbotError, DatabaseUnavailableError
+from chatbot.errors import (
+    ChatbotError,
+    DatabaseUnavailableError,
+    IndexIncompatibleError,
+    IndexNotFoundError,
+)
 from chatbot.index import IndexStore, build_index
 from chatbot.index.distribution import (
     DatabaseVersions,
@@ -304,6 +310,86 @@ def test_published_versions_are_pruned_but_never_the_current_one(
     assert kept == parts == {built[1], built[3]}
 
 
+def test_a_version_of_another_model_is_not_made_current(
+        versions: DatabaseVersions, build: Callable[..., str], tmp_path: Path) -> None:
+    a = IndexStore(tmp_path / "a")
+    first = build()
+    versions.publish(a, first, by="test", keep=5, model_id="fake-embedder")
+    other = build(embedder=FakeEmbedder(model_id="other-model"))
+    with pytest.raises(IndexIncompatibleError,
+                       match="built with model other-model, the configured model is "
+                             "fake-embedder: every replica would refuse it"):
+        versions.publish(a, other, by="test", keep=5, model_id="fake-embedder")
+    current = versions.current()
+    assert current is not None
+    assert current.version == first
+    # Already in the database (published by a replica of the other model): refused too.
+    versions.publish(a, other, by="other replica", keep=5)
+    versions.publish(a, first, by="test", keep=5)
+    with pytest.raises(IndexIncompatibleError, match="every replica would refuse it"):
+        versions.publish(IndexStore(tmp_path / "empty"), other, by="test", keep=5,
+                         model_id="fake-embedder")
+    current = versions.current()
+    assert current is not None
+    assert current.version == first
+
+
+def test_a_version_removed_meanwhile_is_a_clear_error(
+        versions: DatabaseVersions, database: Database, build: Callable[..., str],
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    a = IndexStore(tmp_path / "a")
+    first, second = build(), build("Neu: auch online.")
+    versions.publish(a, first, by="test", keep=5)
+    versions.publish(a, second, by="test", keep=5)
+    designate = versions._designate
+
+    def after_a_concurrent_prune(version: str, *, by: str) -> None:
+        with database.write_session() as session, session.begin():
+            session.execute(delete(IndexVersion).where(IndexVersion.version == version))
+        designate(version, by=by)
+
+    monkeypatch.setattr(versions, "_designate", after_a_concurrent_prune)
+    with pytest.raises(IndexNotFoundError, match=f"{first} was removed from the database "
+                                                 "meanwhile"):
+        versions.publish(IndexStore(tmp_path / "empty"), first, by="test", keep=5)
+    current = versions.current()
+    assert current is not None
+    assert current.version == second
+
+
+def test_a_failed_prune_is_only_logged(
+        versions: DatabaseVersions, build: Callable[..., str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    def conflicting(keep: int) -> None:
+        raise IntegrityError("DELETE FROM index_versions", {}, Exception("still referenced"))
+
+    monkeypatch.setattr(versions, "_prune", conflicting)
+    first = build()
+    with caplog.at_level(logging.WARNING, logger="chatbot.index.distribution"):
+        versions.publish(IndexStore(tmp_path / "a"), first, by="test", keep=5)
+    current = versions.current()
+    assert current is not None
+    assert current.version == first
+    assert "published index versions not pruned" in caplog.text
+
+
+def test_a_failed_publish_keeps_what_a_replica_installed_meanwhile(
+        versions: DatabaseVersions, build: Callable[..., str], tmp_path: Path) -> None:
+    """The build started on `zero`; while it ran, the poller installed the designated
+    `first`: a failed publish goes back to `first`, not to `zero`."""
+    store = IndexStore(tmp_path / "a")
+    zero, first = build(), build("Neu: auch online.")
+    versions.publish(store, first, by="another machine", keep=5)
+    built = build(embedder=FakeEmbedder(model_id="other-model"))  # refused
+    with pytest.raises(ChatbotError) as raised:
+        publish_build(versions, store, built, zero, by="test", keep=5,
+                      model_id="fake-embedder")
+    assert isinstance(raised.value.__cause__, IndexIncompatibleError)
+    assert f"{first} stays current" in str(raised.value)
+    assert store.current_version() == first
+    assert store.versions() == [zero, first, built]
+
+
 def test_a_failed_publish_switches_this_machine_back(build: Callable[..., str],
                                                      tmp_path: Path) -> None:
     first = build()
@@ -311,7 +397,8 @@ def test_a_failed_publish_switches_this_machine_back(build: Callable[..., str],
     store = IndexStore(tmp_path / "a")
     broken = DatabaseVersions(Database("postgresql+psycopg://nobody@127.0.0.1:1/none"))
     with pytest.raises(ChatbotError) as raised:
-        publish_build(broken, store, second, first, by="test", keep=5)
+        publish_build(broken, store, second, first, by="test", keep=5,
+                      model_id="fake-embedder")
     assert isinstance(raised.value.__cause__, DatabaseUnavailableError)
     assert f"{first} stays current" in str(raised.value)
     assert f"chatbot index rollback {second}" in str(raised.value)
@@ -356,6 +443,7 @@ def postgres_env(postgres_migrated_url: str, monkeypatch: pytest.MonkeyPatch
 
     _empty_postgres_tables(postgres_migrated_url)
     monkeypatch.setenv("CHATBOT_DATABASE_URL", postgres_migrated_url)
+    monkeypatch.setenv("CHATBOT_EMBEDDING_MODEL", "fake-embedder")  # the test builds' model
     get_settings.cache_clear()
     yield postgres_migrated_url
     monkeypatch.delenv("CHATBOT_DATABASE_URL", raising=False)
@@ -405,6 +493,15 @@ def test_rollback_and_list_on_postgresql(postgres_env: str, build: Callable[...,
                                             "--index", str(tmp_path / "a")])
         assert unknown.exit_code == 2
         assert "neither in" in unknown.stderr
+        other = build("Anderes Modell.", embedder=FakeEmbedder(model_id="other-model"))
+        refused = runner.invoke(app, ["index", "rollback", other, "--index",
+                                      str(tmp_path / "a")])
+        assert refused.exit_code == 2
+        assert "built with model other-model, the configured model is fake-embedder" \
+            in refused.stderr
+        current = versions.current()
+        assert current is not None
+        assert current.version == second
     finally:
         database.dispose()
 

@@ -100,7 +100,7 @@ def test_a_disk_error_while_unpacking_is_a_model_file_error(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(zipfile.ZipFile, "extractall", disk_full)
-    with pytest.raises(ModelFileError, match="No space left on device.*unchanged"):
+    with pytest.raises(ModelFileError, match=r"No space left on device.*unchanged"):
         install_model(model_file(tmp_path / "v2.argosmodel", version="2"), models)
     assert versions(models) == {"de_en": "1"}
     assert sorted(p.name for p in models.iterdir()) == ["de_en"]
