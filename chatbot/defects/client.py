@@ -147,7 +147,7 @@ class Open311Client:
                               sent_is_unknown=True)
             items = _array(data)
         except Open311UnavailableError as exc:
-            if isinstance(exc, _Sent):
+            if isinstance(exc, _SentError):
                 raise Open311OutcomeUnknownError(f"{exc}; {unknown}") from None
             raise
         tokens = []
@@ -187,9 +187,9 @@ class Open311Client:
     def _call(self, method: str, path: str, *, sent_is_unknown: bool = False,
               **kwargs: Any) -> Any:
         """`sent_is_unknown`: failures after the request went out (and a 2xx answer that is
-        not JSON) raise `_Sent`, a kind of Open311UnavailableError the caller must not
+        not JSON) raise `_SentError`, a kind of Open311UnavailableError the caller must not
         retry blindly."""
-        after = _Sent if sent_is_unknown else Open311UnavailableError
+        after = _SentError if sent_is_unknown else Open311UnavailableError
         try:
             with httpx.Client(timeout=self.timeout, transport=self.transport) as http:
                 response = http.request(method, self.base_url + path, **kwargs)
@@ -211,7 +211,7 @@ class Open311Client:
         return data
 
 
-class _Sent(Open311UnavailableError):
+class _SentError(Open311UnavailableError):
     """Internal: the request went out; its effect is unknown."""
 
 
@@ -219,7 +219,7 @@ def _array(data: Any) -> list[dict[str, Any]]:
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list):
-        raise _Sent("the answer is not a GeoReport array")
+        raise _SentError("the answer is not a GeoReport array")
     return [item for item in data if isinstance(item, dict)]
 
 
