@@ -328,3 +328,26 @@ def test_a_failure_after_the_report_is_stored_still_gives_the_citizen_its_refere
     status = client.get(f"/api/v1/defect-reports/{created['reference']}",
                         headers={"X-Access-Token": created["access_token"]}).json()
     assert status["service_request_id"] == open311.requests[0].id
+
+
+def test_without_an_endpoint_a_photo_is_not_kept_and_the_ticket_says_so(
+        make_client: Any, db_url: str, make_user: Any) -> None:
+    client = make_client()
+    photo = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    answer = client.post("/api/v1/defect-reports", json={
+        **REPORT, "category": "street_light", "photo": photo})
+    assert answer.status_code == 201, answer.text
+    [row] = _rows(db_url)
+    assert (row.photo, row.photo_type) == (None, None)
+    database = Database(db_url)
+    try:
+        with database.session() as session:
+            message = session.scalars(select(Ticket)).one().message
+    finally:
+        database.dispose()
+    assert "Foto: wurde mitgesendet, aber nicht gespeichert" in message
+    assert "liegt der Meldung bei" not in message
+    token = make_user()
+    [listed] = client.get("/api/v1/agent/defect-reports",
+                          headers={"Authorization": f"Bearer {token}"}).json()
+    assert listed["has_photo"] is False
