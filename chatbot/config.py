@@ -358,6 +358,9 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL naming a host")
         if parts.query or parts.fragment:
             raise ValueError("must be the endpoint's base URL, without ?query or #fragment")
+        if "@" in parts.netloc:  # the message must not repeat the credentials
+            raise ValueError("must not contain user:password@ (the API key is "
+                             "CHATBOT_OPEN311_API_KEY)")
         return value.strip().rstrip("/")
 
     @field_validator("map_tile_url")

@@ -7,7 +7,10 @@ It implements the contract the client relies on: GET /services.json, POST
 with the GeoReport error array), GET /requests/{id}.json (404 for an unknown id).
 
 Outages: `stop()`/`start()` close and reopen the port (connection refused), and
-`failing = 503` answers every call with a server error.
+`failing = 503` answers every call with a server error. Answers whose outcome the client
+cannot know: `post_delay` seconds of silence after a new request is recorded (a read
+timeout), `post_answer = (status, body)` instead of the usual answer to an accepted
+request (e.g. a token-only answer, a non-JSON 200, an over-long id).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import email
 import email.policy
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -51,6 +55,8 @@ class Received:
 class _State:
     requests: list[Received] = field(default_factory=list)
     failing: int | None = None
+    post_delay: float = 0.0
+    post_answer: tuple[int, bytes] | None = None
     calls: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -129,6 +135,16 @@ class _Handler(BaseHTTPRequestHandler):
             identifier = str(1000 + len(self.state.requests) + 1)
             self.state.requests.append(Received(id=identifier, fields=fields, media=media,
                                                 media_type=media_type))
+        if self.state.post_delay:
+            time.sleep(self.state.post_delay)
+        if self.state.post_answer is not None:
+            status, answer = self.state.post_answer
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+            return
         self._send(201, [{"service_request_id": identifier, "service_notice": "",
                           "account_id": None}])
 

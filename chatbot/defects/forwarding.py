@@ -6,14 +6,22 @@ rows: a forwarder claims due rows with a lease (`claim_due`), posts each, and ma
 failure schedules the next attempt with the outbox's `backoff`; after
 `outbox_max_attempts`, or when the endpoint refuses the report itself (400, 404, 422),
 the row is `failed` (`chatbot defects retry` queues it again). A refused api_key
-(401/403) is an operator's error and is retried like an outage.
+(401/403) is an operator's error and is retried like an outage. When the outcome of a
+post is unknown (`Open311OutcomeUnknownError`: a read timeout or broken connection after
+sending, a 2xx answer without a usable service_request_id) the row is `failed` at once
+with `last_error` saying so: an agent checks the endpoint before queueing it again.
+
+A forwarder claims one row at a time (claim, post, finish), so no row waits under a
+lease while others are posted; the finishing update only touches a row still `pending`
+and claimed by this forwarder.
 
 The route forwards a new report at once (so the citizen sees the id); the server's
 background task, or `chatbot defects send`, sends whatever is still due.
 
-Delivery is at least once: GeoReport v2 has no idempotency key, so a forwarder that
-dies after the endpoint accepted a report but before marking it leaves it to be sent
-again when the lease ends. An outage (no connection, 5xx) never creates a copy.
+GeoReport v2 has no idempotency key, so a forwarder that dies after the endpoint
+accepted a report but before marking it leaves it to be sent again when the lease ends
+(the only remaining way to a copy). Retries happen only when the endpoint certainly did
+not create the report (no connection, a connect timeout, a 5xx, a 4xx).
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from chatbot.defects.client import (
     NewRequest,
     Open311,
     Open311Client,
+    Open311OutcomeUnknownError,
     Open311RefusedError,
     Open311UnavailableError,
     RequestStatus,
@@ -81,12 +90,14 @@ class Forwarder:
                                    .where(due(now, DefectReport)).limit(1))
         if first is None:
             return ForwardReport()
-        with self.database.write_session() as session:
-            ids = claim_due(session, now=now, worker=self.worker, limit=limit,
-                            model=DefectReport)
         counts = {"forwarded": 0, "retrying": 0, "failed": 0}
-        for report_id in ids:
-            counts[self._forward(report_id)] += 1
+        for _ in range(limit):  # one at a time: each row's lease starts when it is posted
+            with self.database.write_session() as session:
+                ids = claim_due(session, now=self.clock(), worker=self.worker, limit=1,
+                                model=DefectReport)
+            if not ids:
+                break
+            counts[self._forward(ids[0])] += 1
         return ForwardReport(**counts)
 
     def forward_now(self, report_id: int) -> str | None:
@@ -109,18 +120,27 @@ class Forwarder:
             reference = report.reference
         try:
             service_request_id = self.client.create(request)
+        except Open311OutcomeUnknownError as exc:
+            return self._failed(report_id, reference, str(exc), permanent=True)
         except Open311UnavailableError as exc:
             return self._failed(report_id, reference, str(exc), permanent=False)
         except Open311RefusedError as exc:
             return self._failed(report_id, reference, str(exc),
                                 permanent=exc.status in PERMANENT_REFUSALS)
         with self.database.write_session() as session:
-            session.execute(update(DefectReport).where(DefectReport.id == report_id).values(
+            result = session.execute(update(DefectReport).where(
+                DefectReport.id == report_id, DefectReport.state == "pending",
+                DefectReport.claimed_by == self.worker).values(
                 state="forwarded", service_request_id=service_request_id,
                 forwarded_at=self.clock(), claimed_until=None, last_error=None, photo=None,
                 attempts=DefectReport.attempts + 1, remote_status="open"),
                 execution_options={"synchronize_session": False})
             session.commit()
+        if not getattr(result, "rowcount", 0):
+            log.error("open311: defect report %s was forwarded as service request %s after "
+                      "this forwarder's lease was lost; another forwarder holds it (possible "
+                      "duplicate at the endpoint)", reference, service_request_id)
+            return "failed"
         log.info("open311: defect report %s forwarded as service request %s", reference,
                  service_request_id)
         return "forwarded"
@@ -128,10 +148,12 @@ class Forwarder:
     def _failed(self, report_id: int, reference: str, reason: str, *, permanent: bool) -> str:
         now = self.clock()
         with self.database.write_session() as session:
-            row = session.get(DefectReport, report_id)
-            if row is None:
+            row = session.get(DefectReport, report_id, with_for_update=True)
+            if row is None or row.state != "pending" or row.claimed_by != self.worker:
                 session.commit()
-                return "failed"
+                log.warning("open311: defect report %s not forwarded (%s), and its lease is "
+                            "lost: left to its current holder", reference, reason)
+                return "failed" if row is None or row.state == "failed" else "retrying"
             row.attempts += 1
             row.last_error = reason[:500]
             row.claimed_until = None

@@ -118,8 +118,11 @@ def create_report(session: Session, *, request: DefectRequest,
         request_fingerprint=request_fp, token_salt=salt, service_code=request.service_code,
         service_name=name[:200], description=request.description.strip(),
         address_string=(request.address_string or "").strip() or None,
-        lat=request.lat, lon=request.lon, email=request.email, photo=request.photo,
-        photo_type=request.photo_type, language=request.language,
+        lat=request.lat, lon=request.lon, email=request.email,
+        # Without an endpoint nothing would show or send the photo: not kept (the ticket
+        # says one was sent).
+        photo=None if to_ticket else request.photo,
+        photo_type=None if to_ticket else request.photo_type, language=request.language,
         conversation_id=request.conversation_id, consent_at=now, created_at=now,
         state="ticket" if to_ticket else "pending", attempts=0, next_attempt_at=now,
         ticket_id=ticket_id)
@@ -162,7 +165,8 @@ def ticket_text(name: str, request: DefectRequest) -> str:
     if request.lat is not None and request.lon is not None:
         lines.append(f"Koordinaten: {request.lat:.6f}, {request.lon:.6f}")
     if request.photo is not None:
-        lines.append("Foto: liegt der Meldung bei")
+        lines.append("Foto: wurde mitgesendet, aber nicht gespeichert (ohne Open311-Meldesystem "
+                     "kann es nicht angezeigt werden); bei Bedarf die meldende Person fragen")
     lines.extend(["", request.description.strip()])
     return "\n".join(lines)
 

@@ -21,6 +21,18 @@ def test_the_queue_page_has_search_queue_and_appointments(backoffice_client: Tes
     assert "<script>" not in html  # no inline script: the CSP would block it
 
 
+def test_the_defect_section_is_in_the_page_body_once_not_in_its_title(
+        backoffice_client: TestClient) -> None:
+    import re
+
+    html = backoffice_client.get("/console").text
+    [title] = re.findall(r"<title>(.*?)</title>", html, flags=re.S)
+    assert title == "Tickets · Bürgerservice"
+    assert html.count('id="defects"') == 1
+    body = html[html.index("<body"):]
+    assert body.index('id="appointments"') < body.index('id="defects-title"')
+
+
 def test_the_ticket_page_carries_only_the_reference(backoffice_client: TestClient) -> None:
     page = backoffice_client.get("/console/tickets/KR-2026-000001")
     assert page.status_code == 200

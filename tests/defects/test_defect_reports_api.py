@@ -293,3 +293,61 @@ def test_without_an_endpoint_a_retried_report_makes_one_ticket(
             assert session.scalar(select(func.count()).select_from(Ticket)) == 1
     finally:
         database.dispose()
+
+
+def test_an_unreachable_endpoint_is_a_503_that_names_no_address(
+        client: Any, open311: Open311Server) -> None:
+    open311.failing = 503
+    answer = client.get("/api/v1/defect-reports/services")
+    assert answer.status_code == 503
+    detail = answer.json()["detail"]
+    assert "unavailable" in detail
+    assert str(open311.port) not in detail
+    assert "127.0.0.1" not in detail
+
+
+def test_a_failure_after_the_report_is_stored_still_gives_the_citizen_its_reference(
+        client: Any, open311: Open311Server, db_url: str, clock: FakeClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    client.get("/api/v1/defect-reports/services")
+
+    def broken(self: Forwarder, report_id: int) -> str | None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(Forwarder, "forward_now", broken)
+    answer = client.post("/api/v1/defect-reports", json=REPORT)
+    assert answer.status_code == 201, answer.text
+    created = answer.json()
+    assert created["state"] == "pending"
+    assert created["reference"]
+    assert created["access_token"]
+    [row] = _rows(db_url)
+    assert (row.reference, row.state) == (created["reference"], "pending")
+    monkeypatch.undo()
+    assert _forwarder(client).send_due().forwarded == 1  # the background task sends it
+    status = client.get(f"/api/v1/defect-reports/{created['reference']}",
+                        headers={"X-Access-Token": created["access_token"]}).json()
+    assert status["service_request_id"] == open311.requests[0].id
+
+
+def test_without_an_endpoint_a_photo_is_not_kept_and_the_ticket_says_so(
+        make_client: Any, db_url: str, make_user: Any) -> None:
+    client = make_client()
+    photo = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    answer = client.post("/api/v1/defect-reports", json={
+        **REPORT, "category": "street_light", "photo": photo})
+    assert answer.status_code == 201, answer.text
+    [row] = _rows(db_url)
+    assert (row.photo, row.photo_type) == (None, None)
+    database = Database(db_url)
+    try:
+        with database.session() as session:
+            message = session.scalars(select(Ticket)).one().message
+    finally:
+        database.dispose()
+    assert "Foto: wurde mitgesendet, aber nicht gespeichert" in message
+    assert "liegt der Meldung bei" not in message
+    token = make_user()
+    [listed] = client.get("/api/v1/agent/defect-reports",
+                          headers={"Authorization": f"Bearer {token}"}).json()
+    assert listed["has_photo"] is False

@@ -4,12 +4,14 @@ and the retention of defect reports."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
-from chatbot.defects.client import Open311Client
-from chatbot.defects.forwarding import Forwarder
+from chatbot.defects.client import NewRequest, Open311Client, RequestStatus, Service
+from chatbot.defects.forwarding import Forwarder, ForwardReport
 from chatbot.defects.reports import DefectRequest, create_report
 from chatbot.escalation.outbox import claim_due
 from chatbot.escalation.retention import purge
@@ -96,3 +98,93 @@ def test_purge_deletes_old_reports_but_not_those_still_waiting(
     assert result.defect_reports == 1
     with database.session() as session:
         assert set(session.scalars(select(DefectReport.id))) == {waiting, recent}
+
+
+@pytest.mark.parametrize("outcome", ["token", "read timeout"])
+def test_an_unknown_outcome_fails_the_report_at_once_and_never_sends_it_again(
+        database: Database, clock: FakeClock, open311: Open311Server, outcome: str) -> None:
+    report_id = _report(database, clock)
+    forwarder = _forwarder(database, open311, clock, "w:1")
+    if outcome == "token":
+        open311.state.post_answer = (200, b'[{"token": "t-77"}]')
+    else:
+        open311.state.post_delay = 1.0
+        forwarder.client = Open311Client(open311.url, api_key=API_KEY, jurisdiction_id=None,
+                                         timeout=0.3)
+    assert forwarder.forward_now(report_id) == "failed"
+    open311.state.post_answer, open311.state.post_delay = None, 0.0
+    for _ in range(3):
+        clock.advance(hours=7)
+        assert forwarder.send_due() == ForwardReport()
+    assert len(open311.requests) == 1
+    with database.session() as session:
+        row = session.get(DefectReport, report_id)
+        assert row is not None
+        assert (row.state, row.attempts, row.service_request_id) == ("failed", 1, None)
+        assert "outcome unknown" in (row.last_error or "")
+        assert ("t-77" if outcome == "token" else "ReadTimeout") in (row.last_error or "")
+
+
+class _SlowClient:
+    """The real client; each post takes four minutes of the clock, during which the
+    other forwarder polls."""
+
+    def __init__(self, inner: Open311Client, clock: FakeClock) -> None:
+        self.inner, self.clock = inner, clock
+        self.during: Callable[[], object] = lambda: None
+
+    def services(self) -> list[Service]:
+        return self.inner.services()
+
+    def create(self, request: NewRequest) -> str:
+        identifier = self.inner.create(request)
+        self.clock.advance(minutes=4)
+        self.during()
+        return identifier
+
+    def status(self, service_request_id: str) -> RequestStatus:
+        return self.inner.status(service_request_id)
+
+
+def test_a_slow_batch_never_lets_a_second_forwarder_send_a_report_again(
+        database: Database, clock: FakeClock, open311: Open311Server) -> None:
+    for n in range(4):
+        _report(database, clock, f"Lampe {n}")
+    slow = _SlowClient(Open311Client(open311.url, api_key=API_KEY, jurisdiction_id=None,
+                                     timeout=5), clock)
+    first = Forwarder(database, slow, clock=clock, max_attempts=5,
+                      backoff_base=timedelta(seconds=30))
+    first.worker = "slow:1"
+    second = _forwarder(database, open311, clock, "quick:2")
+    slow.during = lambda: second.send_due(limit=1)
+    sent = first.send_due(limit=4)
+    second.send_due()
+    descriptions = [r.fields["description"] for r in open311.requests]
+    assert sorted(descriptions) == [f"Lampe {n}" for n in range(4)]  # each exactly once
+    assert sent.forwarded + sent.failed + sent.retrying >= 2
+    with database.session() as session:
+        assert set(session.scalars(select(DefectReport.state))) == {"forwarded"}
+
+
+def test_a_forwarder_that_lost_its_lease_does_not_overwrite_the_new_holder(
+        database: Database, clock: FakeClock, open311: Open311Server) -> None:
+    report_id = _report(database, clock)
+    slow = _SlowClient(Open311Client(open311.url, api_key=API_KEY, jurisdiction_id=None,
+                                     timeout=5), clock)
+    first = Forwarder(database, slow, clock=clock, max_attempts=5,
+                      backoff_base=timedelta(seconds=30))
+    first.worker = "slow:1"
+
+    def taken_over() -> None:  # the lease ran out and another forwarder claimed the row
+        clock.advance(minutes=2)
+        with database.write_session() as session:
+            assert claim_due(session, now=clock(), worker="other:2", limit=1,
+                             model=DefectReport) == [report_id]
+
+    slow.during = taken_over
+    assert first.forward_now(report_id) == "failed"
+    with database.session() as session:
+        row = session.get(DefectReport, report_id)
+        assert row is not None
+        assert (row.state, row.claimed_by, row.service_request_id) == (
+            "pending", "other:2", None)

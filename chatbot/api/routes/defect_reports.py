@@ -9,6 +9,7 @@ its body may be larger than other requests' by the photo limit.
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response, status
@@ -52,6 +53,11 @@ from chatbot.defects.reports import (
 from chatbot.dialogue.compose import Composer
 from chatbot.storage.models import DEFECT_STATES, DefectReport
 
+log = logging.getLogger(__name__)
+
+SERVICES_UNAVAILABLE_DETAIL = ("the defect reporting system is unavailable; retry in a few "
+                               "minutes or call the hotline")
+
 router = APIRouter(prefix="/api/v1", tags=["defect reports"])
 
 ReferencePath = Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9-]+$"),
@@ -84,7 +90,9 @@ def services(catalogue: DefectCatalogueDep, settings: SettingsDep,
     try:
         categories = catalogue.categories(lang)
     except Open311UnavailableError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from None
+        log.warning("defect report categories unavailable: %s", exc)
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                            detail=SERVICES_UNAVAILABLE_DETAIL) from None
     return DefectServicesPublic(
         categories=[CategoryPublic(code=c.code, name=c.name, description=c.description,
                                    group=c.group) for c in categories],
@@ -132,21 +140,25 @@ def post_report(body: DefectReportCreate, response: Response, database: Database
             departments=calendars.departments, hotline_phone=settings.hotline_phone,
             idempotency_key=idempotency_key)
         report_id, reference = created.report.id, created.report.reference
+        state, service_request_id = created.report.state, created.report.service_request_id
     if created.replayed:
         response.status_code = status.HTTP_200_OK
-    if forwarder is not None:
-        forwarder.forward_now(report_id)  # a replay's report is claimed only if still due
-    with database.session() as session:
-        report = session.get(DefectReport, report_id)
-        assert report is not None
-        situation = {"forwarded": "forwarded", "pending": "queued", "ticket": "ticket",
-                     "failed": "failed"}[report.state]
-        return DefectReportCreated(
-            reference=reference, access_token=created.access_token, state=report.state,
-            service_request_id=report.service_request_id,
-            ticket_reference=created.ticket_reference,
-            text=composer.render(body.lang, "defect_report", situation=situation,
-                                 id=reference))
+    try:  # the report is stored: whatever fails now, the citizen gets its reference
+        if forwarder is not None:
+            forwarder.forward_now(report_id)  # a replay's report is claimed only if still due
+        with database.session() as session:
+            report = session.get(DefectReport, report_id)
+            assert report is not None
+            state, service_request_id = report.state, report.service_request_id
+    except Exception:
+        log.exception("defect report %s stored, but forwarding it now failed; the "
+                      "background task sends it", reference)
+    situation = {"forwarded": "forwarded", "pending": "queued", "ticket": "ticket",
+                 "failed": "failed"}[state]
+    return DefectReportCreated(
+        reference=reference, access_token=created.access_token, state=state,
+        service_request_id=service_request_id, ticket_reference=created.ticket_reference,
+        text=composer.render(body.lang, "defect_report", situation=situation, id=reference))
 
 
 @router.get(
