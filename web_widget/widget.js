@@ -502,6 +502,15 @@ function rerenderMessage(message) {
   target.focus();
 }
 
+// What each reply action's button says and opens.
+const ACTION_BUTTONS = {
+  ticket: { label: "action_ticket", open: openTicketForm },
+  appointment: { label: "action_appointment", open: openAppointmentForm, secondary: true },
+  case_status: { label: "action_case_status", open: openCaseStatusForm },
+  defect_report: { label: "action_defect_report", open: openDefectForm },
+  defect_status: { label: "action_defect_status", open: showDefectStatus },
+};
+
 function renderActions(message, index) {
   const box = el("div", { class: "actions" });
   if (message.done) {
@@ -512,32 +521,14 @@ function renderActions(message, index) {
     ? message.actions : [{ kind: "ticket", department: null, topic: null }];
   const isLast = index === state.messages.length - 1;
   for (const action of actions) {
-    if (action.kind === "ticket") {
-      box.append(el("button", {
-        type: "button", class: "action", disabled: !isLast && !message.offerTicket,
-        onclick: (event) => openTicketForm(message, action, event.currentTarget),
-      }, t("action_ticket")));
-    } else if (action.kind === "appointment") {
-      box.append(el("button", {
-        type: "button", class: "action secondary", disabled: !isLast,
-        onclick: (event) => openAppointmentForm(message, action, event.currentTarget),
-      }, t("action_appointment")));
-    } else if (action.kind === "case_status") {
-      box.append(el("button", {
-        type: "button", class: "action", disabled: !isLast,
-        onclick: (event) => openCaseStatusForm(message, action, event.currentTarget),
-      }, t("action_case_status")));
-    } else if (action.kind === "defect_report") {
-      box.append(el("button", {
-        type: "button", class: "action", disabled: !isLast,
-        onclick: (event) => openDefectForm(message, action, event.currentTarget),
-      }, t("action_defect_report")));
-    } else if (action.kind === "defect_status") {
-      box.append(el("button", {
-        type: "button", class: "action", disabled: !isLast,
-        onclick: (event) => showDefectStatus(message, action, event.currentTarget),
-      }, t("action_defect_status")));
-    }
+    const button = ACTION_BUTTONS[action.kind];
+    if (!button) continue;
+    box.append(el("button", {
+      type: "button", class: button.secondary ? "action secondary" : "action",
+      // A ticket stays on offer under an earlier answer that offered it.
+      disabled: !isLast && !(action.kind === "ticket" && message.offerTicket),
+      onclick: (event) => button.open(message, action, event.currentTarget),
+    }, t(button.label)));
   }
   return box;
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -225,8 +226,7 @@ class LoadedIndex:
         letters (after German analysis) count, so "ab" or "bei" never match."""
         if (article_id, SOURCE_LANGUAGE) not in self.articles:
             return False
-        words = {t for t in analyze(query, SOURCE_LANGUAGE) if len(t) >= SOURCE_TERM_MIN_CHARS}
-        return not words.isdisjoint(self.title_terms(article_id, SOURCE_LANGUAGE))
+        return not _source_words(query).isdisjoint(self.title_terms(article_id, SOURCE_LANGUAGE))
 
     def related_articles(self, article_id: str, max_gap: float,
                          max_related: int = MAX_RELATED) -> list[str]:
@@ -254,6 +254,14 @@ class LoadedIndex:
 
     def article_versions(self, article_id: str) -> dict[str, StoredArticle]:
         return dict(self._versions.get(article_id, {}))
+
+
+@lru_cache(maxsize=64)
+def _source_words(query: str) -> frozenset[str]:
+    """The query's long words analysed as German; cached because every hit of one
+    search asks for them."""
+    return frozenset(t for t in analyze(query, SOURCE_LANGUAGE)
+                     if len(t) >= SOURCE_TERM_MIN_CHARS)
 
 
 _CHUNK_FIELDS = {"article_id", "lang", "position", "heading", "text", "passage"}
