@@ -45,7 +45,7 @@ from chatbot.dialogue.reply import (
 from chatbot.index.lexical import analyze
 from chatbot.index.loaded import StoredArticle
 from chatbot.language import LanguageGuess
-from chatbot.languages import LanguageData
+from chatbot.languages import Aspect, LanguageData
 from chatbot.retrieval import ArticleHit
 from chatbot.text import normalise
 
@@ -162,12 +162,18 @@ class _Turn:
             # "a dla dziecka?" after a registration question: its only evidence is the
             # word for child, which names the child's passport; it asks about the topic.
             own_topic = None
-        if intents.asks_for_human(self.message):
+        if intents.complains(self.message) and own_topic is not None:
+            # "Who do I complain to about the noise?": the noise article answers it; the
+            # answer keeps the ticket and the hotline beside it.
+            return self._answer(own_topic, data, confidence=own.confidence,
+                                with_contact=True)
+        if intents.asks_for_human(self.message) or intents.complains(self.message):
             topic = own_topic or current
             return self._escalate(topic, confident=topic is not None, human=True,
                                   confidence=1.0)
         if (data.requests_appointment(self.message)
-                and len(normalise(self.message).split()) <= APPOINTMENT_REQUEST_MAX_WORDS):
+                and len(normalise(self.message).split()) <= APPOINTMENT_REQUEST_MAX_WORDS
+                and not (own_topic is not None and self._asks_beyond_appointments(data))):
             return self._appointment(self._named_topic(data) or current)
         if (current is not None and own_topic is None
                 and followup.refers_back(self.message, self.text_code)):
@@ -184,6 +190,11 @@ class _Turn:
             return None
         decision = self.d.policy.decide(self._search(rest), self.text_code)
         return decision.hits[0] if decision.type is ReplyType.ANSWER else None
+
+    def _asks_beyond_appointments(self, data: LanguageData) -> bool:
+        """"Wunschkennzeichen reservieren, wie lange gilt das?" names a reservation but
+        asks how long it is valid: with a confident topic, the article answers it."""
+        return any(aspect is not Aspect.APPOINTMENT for aspect in data.asks(self.message))
 
     def _only_asks_about(self, data: LanguageData) -> bool:
         """A short message whose words, but for short function words ("und für mein",
@@ -260,7 +271,8 @@ class _Turn:
     # --- replies ---------------------------------------------------------------------
 
     def _answer(self, hit: ArticleHit, data: LanguageData, *, confidence: float,
-                include_lead: bool = True, lead_only: bool = False) -> Reply:
+                include_lead: bool = True, lead_only: bool = False,
+                with_contact: bool = False) -> Reply:
         version = self.d.searcher.article_versions(hit.article_id).get(hit.lang)
         fallback = hit.lang != self.code
         if fallback and hit.lang != "de":
@@ -293,7 +305,7 @@ class _Turn:
             stale_url=stale.url if stale else "")
         # A less certain answer keeps the way to a person open.
         actions: list[Action] = ([self._ticket_action(hit, confident=True),
-                                  self._hotline_action()] if unsure else [])
+                                  self._hotline_action()] if unsure or with_contact else [])
         return Reply(type=ReplyType.ANSWER, evidence=Evidence.CONFIDENT,
                      confidence=confidence, text=text, sources=[source], actions=actions,
                      topic=hit, confident_topic=True)

@@ -57,9 +57,14 @@ def small_talk(text: str) -> SmallTalk | None:
 
 
 def asks_for_human(text: str) -> bool:
-    """The citizen asks for a person, a callback, a complaint or their case status."""
+    """The citizen asks for a person, a callback or their case status."""
     return any(data.requests_person(text)
                for data in load_languages(SUPPORTED_LANGUAGES).values())
+
+
+def complains(text: str) -> bool:
+    """The citizen complains (in any language's words: "şikayet" is Kurmanji too)."""
+    return any(data.complains(text) for data in load_languages(SUPPORTED_LANGUAGES).values())
 
 
 def asks_case_status(text: str) -> bool:

@@ -99,6 +99,7 @@ class LoadedIndex:
         self._article_terms: dict[tuple[str, str], frozenset[str]] = {}
         self._title_terms: dict[tuple[str, str], frozenset[str]] = {}
         self._article_vectors: tuple[list[str], npt.NDArray[np.float64]] | None = None
+        self._source_vocabulary: frozenset[str] | None = None
         self.chunk_langs = np.array([c.lang for c in self.chunks])
         self.chunk_docs = np.array([f"{c.article_id}\x1f{c.lang}" for c in self.chunks])
         documents, inverse = np.unique(self.chunk_docs, return_inverse=True)
@@ -227,6 +228,22 @@ class LoadedIndex:
         if (article_id, SOURCE_LANGUAGE) not in self.articles:
             return False
         return not _source_words(query).isdisjoint(self.title_terms(article_id, SOURCE_LANGUAGE))
+
+    def without_source_terms(self, text: str) -> str:
+        """The text without the words that name a German title or keyword of the
+        corpus (words of at least SOURCE_TERM_MIN_CHARS letters after analysis)."""
+        if self._source_vocabulary is None:
+            self._source_vocabulary = frozenset(
+                term for (article_id, lang) in self.articles if lang == SOURCE_LANGUAGE
+                for term in self.title_terms(article_id, lang)
+                if len(term) >= SOURCE_TERM_MIN_CHARS)
+        vocabulary = self._source_vocabulary
+
+        def names_term(word: str) -> bool:
+            terms = {t for t in analyze(word, SOURCE_LANGUAGE) if len(t) >= SOURCE_TERM_MIN_CHARS}
+            return bool(terms) and terms <= vocabulary
+
+        return " ".join(word for word in text.split() if not names_term(word))
 
     def related_articles(self, article_id: str, max_gap: float,
                          max_related: int = MAX_RELATED) -> list[str]:

@@ -142,9 +142,13 @@ class LanguageData(BaseModel):
     aspects: dict[Aspect, AspectCues]
     appointment_request: tuple[str, ...] = Field(
         description="Phrases with which a citizen asks to book an appointment")
+    appointment_change: tuple[str, ...] = Field(
+        description="Words of cancelling or moving an appointment (not a booking request)")
     small_talk: SmallTalkCues
     human_request: tuple[str, ...] = Field(
-        description="Phrases asking for a person, a callback, a complaint or a case status")
+        description="Phrases asking for a person, a callback or a case status")
+    complaint: tuple[str, ...] = Field(
+        description="Words of a complaint: a person takes it unless the articles answer it")
     case_status: CaseStatusCues
     defect_report: DefectReportCues
     refers_back: tuple[str, ...] = Field(
@@ -173,10 +177,15 @@ class LanguageData(BaseModel):
                         if not any(word.startswith(cue) for cue in cues))
 
     def requests_appointment(self, text: str) -> bool:
-        return _matches(normalise(text), self.appointment_request)
+        norm = normalise(text)
+        return (_matches(norm, self.appointment_request)
+                and not _matches(norm, self.appointment_change))
 
     def requests_person(self, text: str) -> bool:
         return _matches(normalise(text), self.human_request)
+
+    def complains(self, text: str) -> bool:
+        return _matches(normalise(text), self.complaint)
 
     def asks_case_status(self, text: str) -> bool:
         norm = normalise(text)

@@ -163,3 +163,23 @@ def test_the_ticket_holds_only_the_question_that_escalated(client: Any) -> None:
     assert weather["type"] == "escalate"
     assert action(weather, "ticket")["message"] == (
         "wie wird das wetter am wochenende an der nordsee")
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    # A complaint the articles answer: the answer, with a person one click away.
+    ("my neighbours play loud music every night, who can i complain to",
+     "laermbelaestigung-melden"),
+    # Cancelling an appointment is a question, not a booking request.
+    ("ich muss meinen termin morgen absagen wie geht das", "termin-vereinbaren"),
+    # Turkish around the German service name ("Führungszeugnis" alone reads as German).
+    ("is icin Führungszeugnis lazim kac gunde gelir", "fuehrungszeugnis"),
+])
+def test_complaints_cancellations_and_german_terms_get_the_article(
+        client: Any, message: str, expected: str) -> None:
+    reply = say(client, message)
+    assert (reply["type"], article(reply)) == ("answer", expected), reply["text"]
+    if "complain" in message:
+        assert action(reply, "ticket") is not None
+    if "icin" in message:
+        assert reply["language"]["code"] == "tr"
+        assert "iki hafta" in reply["text"]  # quoted from the Turkish version

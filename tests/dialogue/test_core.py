@@ -155,6 +155,35 @@ def test_human_request_keeps_only_a_confident_topic() -> None:
     assert ticket.department is None
 
 
+def test_a_complaint_the_articles_answer_is_answered_with_a_person_beside_it() -> None:
+    searcher = ScriptedSearcher({"music": [hit("laerm", 0.95), hit("abfall", 0.02)],
+                                 "staff": [hit("abfall", 0.2), hit("hund", 0.1)]})
+    reply = respond(searcher, "neighbours play loud music, who do i complain to", lang="en")
+    assert (reply.type, reply.topic.article_id if reply.topic else None) == (
+        ReplyType.ANSWER, "laerm")
+    assert any(isinstance(a, TicketAction) and a.department for a in reply.actions)
+    # A complaint nothing answers goes to a person, as a request for one does.
+    reply = respond(searcher, "i want to complain about the staff", lang="en")
+    assert reply.type is ReplyType.ESCALATE
+    assert "in touch with a person" in reply.text
+
+
+def test_cancelling_an_appointment_or_asking_about_a_reservation_is_answered() -> None:
+    searcher = ScriptedSearcher({"absagen": [hit("termine", 0.95), hit("pass", 0.02)],
+                                 "targa": [hit("kennzeichen", 0.95), hit("pass", 0.02)],
+                                 "pass": [hit("pass", 0.95), hit("termine", 0.02)]})
+    reply = respond(searcher, "ich muss meinen termin absagen")
+    assert (reply.type, reply.topic.article_id if reply.topic else None) == (
+        ReplyType.ANSWER, "termine")
+    # "prenotazione" (reserving a licence plate) is a booking word, but the message asks
+    # how long the reservation is valid.
+    reply = respond(searcher, "prenotazione targa quanto tempo vale", lang="it")
+    assert (reply.type, reply.topic.article_id if reply.topic else None) == (
+        ReplyType.ANSWER, "kennzeichen")
+    reply = respond(searcher, "ich brauche einen termin für den pass")
+    assert any(isinstance(a, AppointmentAction) for a in reply.actions)
+
+
 def test_a_short_unrelated_question_does_not_inherit_the_topic() -> None:
     history = [PastTurn("reisepass beantragen", ReplyType.ANSWER, "reisepass", True)]
     searcher = ScriptedSearcher({"reisepass": [hit("reisepass", 0.9)],

@@ -95,6 +95,34 @@ def test_an_article_with_only_a_lead() -> None:
     assert (passage.lead, passage.sections) == ("Nur ein Absatz.", ())
 
 
+def test_a_short_fee_section_that_names_the_hotline_is_quoted_when_fees_are_asked() -> None:
+    body = ("Die Belehrung macht das Gesundheitsamt.\n\n## Ablauf\nSie hören zu und "
+            "unterschreiben.\n\n## Gebühren\nEs wird eine Gebühr nach der örtlichen "
+            "Gebührenordnung erhoben; die Höhe erfahren Sie über die Hotline 02151 86-0.\n")
+    german = load_language("de")
+    fee = partial(german.answers, aspect=Aspect.FEE)
+    passage = select_passage(body, scores(Ablauf=0.9, Gebühren=0.8), asked=[fee],
+                             contact_marker="02151 86-0")
+    assert passage.headings == ["Gebühren"]
+    # Not asked about, it is a contact line like any other.
+    passage = select_passage(body, scores(Ablauf=0.8, Gebühren=0.9),
+                             contact_marker="02151 86-0")
+    assert passage.headings == ["Ablauf"]
+
+
+def test_a_section_that_repeats_the_lead_loses_a_near_tie() -> None:
+    body = ("Mit einem Wohnberechtigungsschein mieten Sie eine geförderte Wohnung, wenn "
+            "Ihr Einkommen die Grenze nicht übersteigt.\n\n## Was ist ein WBS?\n"
+            "Der Wohnberechtigungsschein erlaubt, eine geförderte Wohnung zu mieten, wenn "
+            "Ihr Einkommen die Grenze nicht übersteigt.\n\n## Unterlagen\n"
+            "- Antrag\n- Einkommensnachweise aller Personen im Haushalt\n")
+    near_tie = scores(**{"Was ist ein WBS?": 0.86, "Unterlagen": 0.84})
+    assert select_passage(body, near_tie).headings == ["Unterlagen"]
+    # Without the lead quoted, nothing is repeated: the better cosine wins.
+    assert select_passage(body, near_tie, include_lead=False).headings == [
+        "Was ist ein WBS?"]
+
+
 def test_a_long_question_gets_the_best_sections_but_never_the_contact_line() -> None:
     passage = select_passage(BODY, scores(Documents=0.84, Frais=0.86, Contact=0.95),
                              contact_marker="02151 86-0", several_sections=True)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from chatbot.dialogue.compose import TEMPLATES, Composer, PromptsError
 from chatbot.dialogue.followup import retrieval_query
-from chatbot.dialogue.intents import SmallTalk, asks_for_human, small_talk
+from chatbot.dialogue.intents import SmallTalk, asks_for_human, complains, small_talk
 from chatbot.dialogue.policy import Evidence, PolicyProfile, ReplyType
 from chatbot.evaluation.chat import ChatCase, Outcome, contains_fact, table
 from chatbot.retrieval import ArticleHit
@@ -40,8 +41,11 @@ def test_small_talk() -> None:
 
 def test_human_requests() -> None:
     assert asks_for_human("Ich möchte mit einem Menschen sprechen")
-    assert asks_for_human("I want to file a complaint")
+    assert not asks_for_human("I want to file a complaint")
+    assert complains("I want to file a complaint")
+    assert complains("ciranê me muzîkê lêdide, ez ji kê re şikayet bikim")
     assert not asks_for_human("Wie beantrage ich einen Reisepass?")
+    assert not complains("Wie beantrage ich einen Reisepass?")
 
 
 def test_follow_up_query() -> None:
@@ -77,6 +81,22 @@ def test_two_nearly_tied_likely_articles_are_offered_as_a_choice() -> None:
     assert (tied.type, [h.article_id for h in tied.hits]) == (ReplyType.CLARIFY, ["a", "b"])
     clear = SCORE_ONLY.decide([hit("a", 0.80), hit("b", 0.55)], "de")
     assert clear.type is ReplyType.ANSWER
+
+
+def test_an_article_the_ranker_rates_far_lower_is_no_choice() -> None:
+    """"Führerschein" names every driving-licence article: each is likely on its own
+    evidence, but only one the ranker rates near the top is offered beside it."""
+    term_only = replace(SCORE_ONLY, weights={**SCORE_ONLY.weights, "score": 0.0,
+                                             "title_coverage": 10.0})
+
+    def named(article_id: str, score: float) -> ArticleHit:
+        return replace(hit(article_id, score), title_coverage=1.0)
+
+    far = term_only.decide([named("umtausch", 0.90), named("international", 0.05)], "de")
+    assert (far.type, [h.article_id for h in far.hits]) == (ReplyType.ANSWER, ["umtausch"])
+    near = term_only.decide([named("umtausch", 0.50), named("international", 0.40)], "de")
+    assert (near.type, [h.article_id for h in near.hits]) == (
+        ReplyType.CLARIFY, ["umtausch", "international"])
 
 
 def test_policy_language_bias_shifts_the_decision() -> None:

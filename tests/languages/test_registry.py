@@ -18,6 +18,7 @@ def test_every_supported_language_has_complete_data() -> None:
         assert set(data.aspects) == set(Aspect), code
         assert data.appointment_request, code
         assert data.human_request, code
+        assert data.complaint, code
         assert data.case_status.document, code
         assert data.case_status.ready, code
         assert data.small_talk.greeting, code
@@ -32,6 +33,7 @@ def test_every_supported_language_has_complete_data() -> None:
     ("tr", "ehliyet icin ne kadar ucret odenir", [Aspect.FEE]),
     ("tr", "pasaport ne kadar surer", [Aspect.FEE, Aspect.DURATION]),
     ("ku", "sperrmüll belaş e an pere dixwaze?", [Aspect.FEE]),
+    ("ku", "divê ez biguherim? heta kenge", [Aspect.DEADLINE]),
 ])
 def test_aspects_typed_without_accents(lang: str, question: str,
                                        aspects: list[Aspect]) -> None:
@@ -55,6 +57,7 @@ def test_article_headings_answer_aspects(lang: str, heading: str, aspect: Aspect
     # "cost" would match "costruire" (to build).
     ("it", "Costruire senza permesso", Aspect.FEE),
     ("it", "Quando serve un permesso di costruire?", Aspect.FEE),
+    ("it", "Appuntamento (Termin)", Aspect.DEADLINE),
 ])
 def test_headings_that_look_like_an_aspect_do_not_answer_it(lang: str, heading: str,
                                                             aspect: Aspect) -> None:
@@ -66,6 +69,11 @@ def test_headings_that_look_like_an_aspect_do_not_answer_it(lang: str, heading: 
     ("pl", "Co się dzieje po upływie terminu?", Aspect.DEADLINE),
     ("pl", "Termin", Aspect.APPOINTMENT),
     ("it", "Costi (Gebühren)", Aspect.FEE), ("it", "Costo", Aspect.FEE),
+    # Italian deadline sections are "Termine" (singular), Kurmanji ones "Dema dawî ...".
+    ("it", "Termine", Aspect.DEADLINE), ("ku", "Dema dawî ji bo ehliyetên kaxezî",
+                                         Aspect.DEADLINE),
+    ("fr", "Combien de temps la réservation est-elle valable ?", Aspect.VALIDITY),
+    ("it", "Quanto vale la prenotazione?", Aspect.VALIDITY),
 ])
 def test_corrected_cues_still_find_their_sections(lang: str, heading: str,
                                                   aspect: Aspect) -> None:
@@ -85,6 +93,7 @@ TOY_TEXT_DATA = ('detection: {letters: "ŧ", function_words: "zis iz"}\n'
 def test_a_new_language_is_a_data_file(tmp_path: Path) -> None:
     (tmp_path / "xx.yaml").write_text(
         "code: xx\nname: Toy\nappointment_request: [rendezvu]\nhuman_request: [hooman]\n"
+        "complaint: [complein]\nappointment_change: [kansel]\n"
         "refers_back: [zat]\nweekdays: [d1, d2, d3, d4, d5, d6, d7]\n"
         "small_talk: {greeting: [hai], thanks: [tanks], goodbye: [bai]}\n"
         "case_status: {document: [mai pas], ready: [redi]}\n"

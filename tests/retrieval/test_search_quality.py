@@ -55,6 +55,18 @@ def test_caller_language_overrides_detection_and_picks_the_version(search_servic
     assert result.hits[0].lang == "tr"
 
 
+@pytest.mark.parametrize(("message", "lang"), [
+    ("is icin Führungszeugnis lazim kac gunde gelir", "tr"),
+    ("Führungszeugnis beantragen", "de"),
+    ("wie lange dauert ein Führungszeugnis", "de"),
+])
+def test_a_german_service_name_does_not_make_a_message_german(search_service, message: str,
+                                                               lang: str) -> None:
+    # The detector alone calls the Turkish message German (the long official term).
+    assert search_service.detector.detect(message).code == "de"
+    assert search_service.detect(message).code == lang
+
+
 def test_hybrid_is_not_worse_than_its_parts_on_the_project_questions(search_service) -> None:
     """Regression guard on the project's own question set (the README reports the table)."""
     retriever = search_service._retriever

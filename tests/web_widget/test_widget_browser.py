@@ -339,7 +339,7 @@ def test_the_whole_ticket_flow_with_the_keyboard_only(widget: Widget,
     assert widget.active()["id"] == "cc-lang"
 
     widget.tab_to(lambda a: a["id"] == "cc-input")
-    page.keyboard.type("Ich brauche Hilfe bei einer Beschwerde über meinen Nachbarn.")
+    page.keyboard.type("Ich möchte bitte mit einem Menschen sprechen.")
     page.keyboard.press("Enter")
     reply = widget.locator(".msg.bot").nth(1)
     widget.expect(reply).to_be_visible(timeout=20_000)
