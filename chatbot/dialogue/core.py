@@ -61,6 +61,9 @@ FOLLOW_UP_MIN_COVERAGE = 0.5
 FUNCTION_WORD_MAX_CHARS = 4
 """Words this short left in a follow-up beside aspect words are taken as function words
 ("mein", "dla", "ji"): the shared stop-word list does not know every language's."""
+_BOOKING_ASPECTS = frozenset({Aspect.APPOINTMENT, Aspect.CHILD, Aspect.ONLINE})
+"""What an appointment request may name and still be a booking ("Termin online für meinen
+Sohn"); asking anything else (fee, validity, ...) with a confident topic is answered."""
 SEVERAL_SECTIONS_MIN_WORDS = 6
 """A question this long gets several sections (passage.MAX_SECTIONS): on the blind train
 questions, phone-typed questions of 6+ words asked two things or more in most cases
@@ -162,9 +165,11 @@ class _Turn:
             # "a dla dziecka?" after a registration question: its only evidence is the
             # word for child, which names the child's passport; it asks about the topic.
             own_topic = None
-        if intents.complains(self.message) and own_topic is not None:
+        if (intents.complains(self.message) and not intents.asks_for_human(self.message)
+                and own_topic is not None and self._takes_complaints(own_topic)):
             # "Who do I complain to about the noise?": the noise article answers it; the
-            # answer keeps the ticket and the hotline beside it.
+            # answer keeps the ticket and the hotline beside it. A complaint about the
+            # passport office is not answered from the passport article.
             return self._answer(own_topic, data, confidence=own.confidence,
                                 with_contact=True)
         if intents.asks_for_human(self.message) or intents.complains(self.message):
@@ -193,8 +198,15 @@ class _Turn:
 
     def _asks_beyond_appointments(self, data: LanguageData) -> bool:
         """"Wunschkennzeichen reservieren, wie lange gilt das?" names a reservation but
-        asks how long it is valid: with a confident topic, the article answers it."""
-        return any(aspect is not Aspect.APPOINTMENT for aspect in data.asks(self.message))
+        asks how long it is valid: with a confident topic, the article answers it. For
+        whom ("für meinen Sohn") and how ("online") still belong to the booking."""
+        return any(aspect not in _BOOKING_ASPECTS for aspect in data.asks(self.message))
+
+    def _takes_complaints(self, topic: ArticleHit) -> bool:
+        """Whether the article is where such complaints go: a version's title or keywords
+        name a complaint ("noise complaint", "plainte pour bruit", "skarga na hałas")."""
+        versions = self.d.searcher.article_versions(topic.article_id).values()
+        return any(intents.complains(" ".join((v.title, *v.keywords))) for v in versions)
 
     def _only_asks_about(self, data: LanguageData) -> bool:
         """A short message whose words, but for short function words ("und für mein",

@@ -130,7 +130,9 @@ class SearchService:
         rest = index.without_source_terms(text)
         if rest == text or len(rest.split()) < OTHER_LANGUAGE_MIN_WORDS:
             return guess
-        other = self.detector.detect(rest, prior=prior)
+        # Without the prior: what is left is short, and a short text keeps the prior's
+        # language; the conversation's switching rule decides stickiness afterwards.
+        other = self.detector.detect(rest)
         if other.supported and other.code != SOURCE_LANGUAGE and (
                 other.confidence >= OTHER_LANGUAGE_MIN_CONFIDENCE):
             return other

@@ -36,9 +36,11 @@ class ScriptedSearcher:
     """Returns the hits scripted for the first key the query contains; records queries."""
 
     def __init__(self, script: dict[str, list[ArticleHit]],
-                 related: dict[str, list[str]] | None = None) -> None:
+                 related: dict[str, list[str]] | None = None,
+                 keywords: dict[str, tuple[str, ...]] | None = None) -> None:
         self.script = script
         self.related = related or {}
+        self.keywords = keywords or {}
         self.queries: list[str] = []
 
     def search_hits(self, query: str, *, lang: str, top_k: int,
@@ -50,7 +52,8 @@ class ScriptedSearcher:
     def article_versions(self, article_id: str) -> dict[str, StoredArticle]:
         return {"de": StoredArticle(
             id=article_id, lang="de", title=article_id.title(), department="buergerservice",
-            updated="2026-10-01", url=None, keywords=(), appointment_service="buergerservice",
+            updated="2026-10-01", url=None, keywords=self.keywords.get(article_id, ()),
+            appointment_service="buergerservice",
             source_revision=None, path=f"x/{article_id}.de.md", body=BODY)}
 
     def related_articles(self, article_id: str, max_gap: float) -> list[str]:
@@ -157,11 +160,20 @@ def test_human_request_keeps_only_a_confident_topic() -> None:
 
 def test_a_complaint_the_articles_answer_is_answered_with_a_person_beside_it() -> None:
     searcher = ScriptedSearcher({"music": [hit("laerm", 0.95), hit("abfall", 0.02)],
-                                 "staff": [hit("abfall", 0.2), hit("hund", 0.1)]})
+                                 "passport": [hit("pass", 0.95), hit("abfall", 0.02)],
+                                 "staff": [hit("abfall", 0.2), hit("hund", 0.1)]},
+                                keywords={"laerm": ("Lärm", "noise complaint")})
     reply = respond(searcher, "neighbours play loud music, who do i complain to", lang="en")
     assert (reply.type, reply.topic.article_id if reply.topic else None) == (
         ReplyType.ANSWER, "laerm")
     assert any(isinstance(a, TicketAction) and a.department for a in reply.actions)
+    # Asking for a person too, it goes to a person.
+    reply = respond(searcher, "loud music again, i want to complain, call me back", lang="en")
+    assert reply.type is ReplyType.ESCALATE
+    # A complaint about the passport office is not answered from the passport article:
+    # that article is no place for complaints.
+    reply = respond(searcher, "i want to complain about the passport office", lang="en")
+    assert reply.type is ReplyType.ESCALATE
     # A complaint nothing answers goes to a person, as a request for one does.
     reply = respond(searcher, "i want to complain about the staff", lang="en")
     assert reply.type is ReplyType.ESCALATE
@@ -182,6 +194,11 @@ def test_cancelling_an_appointment_or_asking_about_a_reservation_is_answered() -
         ReplyType.ANSWER, "kennzeichen")
     reply = respond(searcher, "ich brauche einen termin für den pass")
     assert any(isinstance(a, AppointmentAction) for a in reply.actions)
+    # For whom and how still belong to the booking.
+    reply = respond(searcher, "termin online für meinen sohn, pass")
+    assert any(isinstance(a, AppointmentAction) for a in reply.actions)
+    # "Wohnsitz verlegen" is not moving an appointment.
+    assert load_languages(("de",))["de"].requests_appointment("termin wohnsitz verlegen")
 
 
 def test_a_short_unrelated_question_does_not_inherit_the_topic() -> None:

@@ -9,6 +9,7 @@ import pytest
 from chatbot.language import SUPPORTED_LANGUAGES
 from chatbot.languages import Aspect, LanguageDataError, load_language, load_languages
 from chatbot.languages.registry import DATA_DIR
+from chatbot.text import normalise
 
 
 def test_every_supported_language_has_complete_data() -> None:
@@ -34,6 +35,8 @@ def test_every_supported_language_has_complete_data() -> None:
     ("tr", "pasaport ne kadar surer", [Aspect.FEE, Aspect.DURATION]),
     ("ku", "sperrmüll belaş e an pere dixwaze?", [Aspect.FEE]),
     ("ku", "divê ez biguherim? heta kenge", [Aspect.DEADLINE]),
+    ("it", "prenotazione targa quanto tempo vale", [Aspect.DURATION, Aspect.APPOINTMENT,
+                                                   Aspect.VALIDITY]),
 ])
 def test_aspects_typed_without_accents(lang: str, question: str,
                                        aspects: list[Aspect]) -> None:
@@ -78,6 +81,19 @@ def test_headings_that_look_like_an_aspect_do_not_answer_it(lang: str, heading: 
 def test_corrected_cues_still_find_their_sections(lang: str, heading: str,
                                                   aspect: Aspect) -> None:
     assert load_language(lang).answers(heading, aspect)
+
+
+def test_cues_are_written_as_they_are_compared() -> None:
+    """Cues are matched against normalised text as written: a cue with an accent would
+    never match (the words pointing back are normalised when compared)."""
+    for code in SUPPORTED_LANGUAGES:
+        data = load_language(code)
+        lists = [data.appointment_request, data.appointment_change, data.human_request,
+                 data.complaint]
+        lists += [c for cues in data.aspects.values() for c in (cues.question, cues.heading)]
+        for cues in lists:
+            for cue in cues:
+                assert normalise(cue) == cue, (code, cue)
 
 
 def test_appointment_requests() -> None:
