@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -350,3 +351,16 @@ def serve_in_thread(app: object, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def widget_page(browser: Any, api: str, locale: str = "de-DE") -> Iterator[Any]:
+    """A fresh browser context on the service's demo page at `api` (it embeds the
+    widget), closed afterwards."""
+    context = browser.new_context(locale=locale, timezone_id="Europe/Berlin")
+    try:
+        page = context.new_page()
+        page.goto(api + "/")
+        yield page
+    finally:
+        context.close()

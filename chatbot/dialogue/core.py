@@ -165,14 +165,16 @@ class _Turn:
             # "a dla dziecka?" after a registration question: its only evidence is the
             # word for child, which names the child's passport; it asks about the topic.
             own_topic = None
-        if (intents.complains(self.message) and not intents.asks_for_human(self.message)
-                and own_topic is not None and self._takes_complaints(own_topic)):
+        wants_person = intents.asks_for_human(self.message)
+        complains = intents.complains(self.message)
+        if (complains and not wants_person and own_topic is not None
+                and self._takes_complaints(own_topic)):
             # "Who do I complain to about the noise?": the noise article answers it; the
             # answer keeps the ticket and the hotline beside it. A complaint about the
             # passport office is not answered from the passport article.
             return self._answer(own_topic, data, confidence=own.confidence,
                                 with_contact=True)
-        if intents.asks_for_human(self.message) or intents.complains(self.message):
+        if wants_person or complains:
             topic = own_topic or current
             return self._escalate(topic, confident=topic is not None, human=True,
                                   confidence=1.0)

@@ -15,12 +15,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from chatbot.retrieval import SectionScore
-from chatbot.text import fold
+from chatbot.text import normalise
 
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,2}[.)])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_CONTENT_WORD = re.compile(r"\w{4,}")
 
 MAX_SECTION_CHARS = 1500
 """A section longer than this is cut at a block boundary and links to the article (with
@@ -176,7 +175,7 @@ def _section_score(section: Section, scores: Sequence[SectionScore],
 
 
 def _content_words(text: str) -> frozenset[str]:
-    return frozenset(_CONTENT_WORD.findall(fold(text)))
+    return frozenset(word for word in normalise(text).split() if len(word) >= 4)
 
 
 def _share_in(text: str, words: frozenset[str]) -> float:

@@ -240,7 +240,7 @@ class LoadedIndex:
         vocabulary = self._source_vocabulary
 
         def names_term(word: str) -> bool:
-            terms = {t for t in analyze(word, SOURCE_LANGUAGE) if len(t) >= SOURCE_TERM_MIN_CHARS}
+            terms = _source_words(word)
             return bool(terms) and terms <= vocabulary
 
         return " ".join(word for word in text.split() if not names_term(word))

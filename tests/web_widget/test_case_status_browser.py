@@ -11,11 +11,10 @@ import pytest
 from chatbot.api import create_app
 from chatbot.config import Settings
 from tests.conftest import (
-    CHROMIUM_ARGS,
     FakeClock,
     browser_tests,
-    require_chromium,
     serve_in_thread,
+    widget_page,
 )
 from tests.web_widget.test_widget_browser import Widget
 
@@ -26,24 +25,16 @@ EXPORT = ("application_number,date_of_birth,kind,state,date\n"
 
 
 @pytest.fixture
-def page(tmp_path: Path, search_service: Any, corpus_index_dir: Path) -> Iterator[Any]:
-    from playwright import sync_api
-
+def page(tmp_path: Path, search_service: Any, corpus_index_dir: Path, browser: Any
+         ) -> Iterator[Any]:
     export = tmp_path / "cases.csv"
     export.write_text(EXPORT, encoding="utf-8")
     settings = Settings(index_dir=corpus_index_dir, index_poll_seconds=0, outbox_poll_seconds=0,
                         database_url=f"sqlite:///{tmp_path / 'widget.sqlite3'}",
                         case_status_csv=export)
     app = create_app(settings, search_service=search_service, clock=FakeClock())
-    with serve_in_thread(app) as api, sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=require_chromium(),
-                                             args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="de-DE", timezone_id="Europe/Berlin")
-        page = context.new_page()
-        page.goto(api + "/")  # the service's own demo page embeds the widget
-
+    with serve_in_thread(app) as api, widget_page(browser, api) as page:
         yield page
-        browser.close()
 
 
 def test_the_widget_asks_for_number_and_birth_date_and_shows_the_answer(page: Any) -> None:

@@ -21,11 +21,10 @@ import pytest
 from chatbot.api import create_app
 from chatbot.config import Settings
 from tests.conftest import (
-    CHROMIUM_ARGS,
     FakeClock,
     browser_tests,
-    require_chromium,
     serve_in_thread,
+    widget_page,
 )
 from tests.open311_server import API_KEY, Open311Server
 from tests.web_widget.test_widget_browser import Widget
@@ -101,10 +100,8 @@ class TileServer:
 
 
 @pytest.fixture
-def setup(tmp_path: Path, search_service: Any, corpus_index_dir: Path
+def setup(tmp_path: Path, search_service: Any, corpus_index_dir: Path, browser: Any
           ) -> Iterator[tuple[Any, Open311Server, TileServer]]:
-    from playwright import sync_api
-
     open311, tiles = Open311Server().start(), TileServer()
     settings = Settings(index_dir=corpus_index_dir, index_poll_seconds=0, outbox_poll_seconds=0,
                         database_url=f"sqlite:///{tmp_path / 'widget.sqlite3'}",
@@ -113,14 +110,8 @@ def setup(tmp_path: Path, search_service: Any, corpus_index_dir: Path
                         map_attribution="© Testkarten")
     app = create_app(settings, search_service=search_service, clock=FakeClock())
     try:
-        with serve_in_thread(app) as api, sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=require_chromium(),
-                                                 args=CHROMIUM_ARGS)
-            context = browser.new_context(locale="de-DE", timezone_id="Europe/Berlin")
-            page = context.new_page()
-            page.goto(api + "/")
+        with serve_in_thread(app) as api, widget_page(browser, api) as page:
             yield page, open311, tiles
-            browser.close()
     finally:
         open311.stop()
         tiles.stop()

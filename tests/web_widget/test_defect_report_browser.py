@@ -17,11 +17,10 @@ from chatbot.config import Settings
 from chatbot.escalation.users import add_user
 from chatbot.storage import Database
 from tests.conftest import (
-    CHROMIUM_ARGS,
     FakeClock,
     browser_tests,
-    require_chromium,
     serve_in_thread,
+    widget_page,
 )
 from tests.open311_server import API_KEY, PNG, Open311Server
 from tests.web_widget.test_widget_browser import Widget
@@ -32,10 +31,8 @@ REPORT = "Merhaba, Atatürk Caddesi 12 önündeki sokak lambası bozuk, akşamla
 
 
 @pytest.fixture
-def setup(tmp_path: Path, search_service: Any, corpus_index_dir: Path
+def setup(tmp_path: Path, search_service: Any, corpus_index_dir: Path, browser: Any
           ) -> Iterator[tuple[Any, Open311Server, str]]:
-    from playwright import sync_api
-
     open311 = Open311Server().start()
     db_url = f"sqlite:///{tmp_path / 'widget.sqlite3'}"
     settings = Settings(index_dir=corpus_index_dir, index_poll_seconds=0, outbox_poll_seconds=0,
@@ -44,18 +41,12 @@ def setup(tmp_path: Path, search_service: Any, corpus_index_dir: Path
                         defect_photo_max_bytes=4096)
     app = create_app(settings, search_service=search_service, clock=FakeClock())
     try:
-        with serve_in_thread(app) as api, sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=require_chromium(),
-                                                 args=CHROMIUM_ARGS)
-            context = browser.new_context(locale="tr-TR", timezone_id="Europe/Berlin")
-            page = context.new_page()
-            page.goto(api + "/")
+        with serve_in_thread(app) as api, widget_page(browser, api, "tr-TR") as page:
             database = Database(db_url)
             with database.write_session() as session:
                 token = add_user(session, name="a.schmidt", role="agent", now=FakeClock()())[1]
             database.dispose()
             yield page, open311, token
-            browser.close()
     finally:
         open311.stop()
 

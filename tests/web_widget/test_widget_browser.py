@@ -22,11 +22,9 @@ from chatbot.escalation.users import add_user
 from chatbot.storage import Database
 from tests.conftest import (
     ARTIFACTS,
-    CHROMIUM_ARGS,
     FakeClock,
     browser_tests,
     free_port,
-    require_chromium,
     serve_in_thread,
 )
 
@@ -97,15 +95,6 @@ def site(tmp_path_factory: pytest.TempPathFactory, search_service: Any,
             token = add_user(session, name="a.schmidt", role="agent", now=SATURDAY_EVENING)[1]
         database.dispose()
         yield {"api": api, "host": host, "agent_token": token}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright import sync_api
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class Widget:
