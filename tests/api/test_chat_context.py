@@ -170,7 +170,7 @@ def test_the_ticket_holds_only_the_question_that_escalated(client: Any) -> None:
     ("my neighbours play loud music every night, who can i complain to",
      "laermbelaestigung-melden"),
     # Cancelling an appointment is a question, not a booking request.
-    ("ich muss meinen termin morgen absagen wie geht das", "termin-vereinbaren"),
+    ("termin morgen absagen, wie geht das", "termin-vereinbaren"),
     # Turkish around the German service name ("Führungszeugnis" alone reads as German).
     ("is icin Führungszeugnis lazim kac gunde gelir", "fuehrungszeugnis"),
 ])
@@ -183,3 +183,19 @@ def test_complaints_cancellations_and_german_terms_get_the_article(
     if "icin" in message:
         assert reply["language"]["code"] == "tr"
         assert "iki hafta" in reply["text"]  # quoted from the Turkish version
+
+
+def test_an_official_term_naming_several_articles_is_answered_not_offered_as_a_choice(
+        client: Any) -> None:
+    # "Führerschein" is in every driving-licence article; the ranker rates the others
+    # far lower, so they are no choice (PolicyProfile.rival_min_score).
+    reply = say(client, "wymiana starego prawa jazdy na nowe (Führerschein Umtausch) do kiedy "
+                        "trzeba")
+    assert (reply["type"], article(reply)) == ("answer", "fuehrerschein-umtausch"), reply["text"]
+
+
+def test_a_fee_section_that_sends_to_the_hotline_is_quoted_when_fees_are_asked(
+        client: Any) -> None:
+    reply = say(client, "Gesundheitszeugnis für gastro job, wo mach ich das und kostet das was")
+    assert (reply["type"], article(reply)) == ("answer", "infektionsschutz-belehrung")
+    assert "Gebühr nach der örtlichen Gebührenordnung" in reply["text"]
