@@ -16,6 +16,8 @@ Four outcomes, by the top hit's probability `p`:
 - `p >= answer_min`: answer from the top article, unless another is nearly as likely
   (within `tie_margin`) and the ranker rates it close (`rival_min_score`): then a choice;
 - two or more such rivals each with `p >= clarify_min`: clarify;
+- otherwise a lower article (of the `TOP_K` the dialogue looks at) with `p >= answer_min`
+  answers: the ranker misplaced it, the policy's evidence vouches for it;
 - `p >= suggest_min`: escalate, offering the top article as "may help";
 - below: out of scope, a polite refusal with the hotline (no article, no department).
 The fitted numbers are part of the embedding model's profile (chatbot/model_profile.py).
@@ -128,6 +130,18 @@ class PolicyProfile:
                      if rival(i) and self.probability(hits, i, lang) >= self.clarify_min]
         if len(plausible) >= 2 and plausible[0] is hits[0]:
             return Decision(ReplyType.CLARIFY, Evidence.AMBIGUOUS, plausible, p_top)
+        # The ranker compares articles mostly by meaning, and e5 reads Kurmanji and
+        # typo-ridden Turkish poorly: "ji bo zulassung kijan belge lazim in?" ranks the
+        # vehicle-registration article sixth, yet its title and keywords name what was
+        # asked. When no higher article is convincing, a lower one that is convincing on
+        # its own evidence answers.
+        likeliest = max(range(1, len(hits)), key=lambda i: self.probability(hits, i, lang),
+                        default=None)
+        if likeliest is not None:
+            p_likeliest = self.probability(hits, likeliest, lang)
+            if p_likeliest >= self.answer_min:
+                return Decision(ReplyType.ANSWER, Evidence.CONFIDENT, [hits[likeliest]],
+                                p_likeliest)
         if p_top >= self.suggest_min:
             return Decision(ReplyType.ESCALATE, Evidence.WEAK, [hits[0]], p_top)
         return Decision(ReplyType.ESCALATE, Evidence.NONE, [], p_top)

@@ -199,3 +199,15 @@ def test_a_fee_section_that_sends_to_the_hotline_is_quoted_when_fees_are_asked(
     reply = say(client, "Gesundheitszeugnis für gastro job, wo mach ich das und kostet das was")
     assert (reply["type"], article(reply)) == ("answer", "infektionsschutz-belehrung")
     assert "Gebühr nach der örtlichen Gebührenordnung" in reply["text"]
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    ("ji bo gewerbeschein kîjan belge pêwîst in û xerc çiqas e", "gewerbe-anmelden"),
+    ("how can I get permanent residence in Germany", "niederlassungserlaubnis"),
+])
+def test_an_article_the_ranker_placed_lower_answers_when_its_evidence_is_convincing(
+        client: Any, message: str, expected: str) -> None:
+    # Neither article is the ranker's first (Kurmanji: fifth), and the first convinces
+    # the policy of nothing (PolicyProfile.decide).
+    reply = say(client, message)
+    assert (reply["type"], article(reply)) == ("answer", expected), reply["text"]

@@ -99,6 +99,21 @@ def test_an_article_the_ranker_rates_far_lower_is_no_choice() -> None:
         ReplyType.CLARIFY, ["umtausch", "international"])
 
 
+def test_a_lower_article_convincing_on_its_own_evidence_answers() -> None:
+    """The ranker put the article whose title names the question sixth, and nothing above
+    it is convincing: that article answers. A lower article as weak as the rest does not."""
+    term_only = replace(SCORE_ONLY, weights={**SCORE_ONLY.weights, "score": 0.0,
+                                             "title_coverage": 10.0})
+    misplaced = [hit(f"other{i}", 0.2 - i / 100) for i in range(5)]
+    named = replace(hit("zulassung", 0.05), title_coverage=1.0)
+    rescued = term_only.decide([*misplaced, named], "de")
+    assert (rescued.type, rescued.evidence, [h.article_id for h in rescued.hits]) == (
+        ReplyType.ANSWER, Evidence.CONFIDENT, ["zulassung"])
+    assert rescued.confidence >= term_only.answer_min
+    unnamed = term_only.decide([*misplaced, hit("zulassung", 0.05)], "de")
+    assert (unnamed.type, unnamed.evidence) == (ReplyType.ESCALATE, Evidence.NONE)
+
+
 def test_policy_language_bias_shifts_the_decision() -> None:
     hits = [hit("a", 0.55), hit("b", 0.1)]
     assert SCORE_ONLY.decide(hits, "ku").type is ReplyType.ANSWER
