@@ -213,6 +213,13 @@ class _Turn:
         versions = self.d.searcher.article_versions(topic.article_id).values()
         return any(intents.complains(" ".join((v.title, *v.keywords))) for v in versions)
 
+    def _takes_defect_reports(self, topic: ArticleHit) -> bool:
+        """Whether the article is the one about reporting defects: a version's title or
+        keywords report one ("Schlagloch", "report a problem", "arıza bildirimi")."""
+        versions = self.d.searcher.article_versions(topic.article_id).values()
+        return any(intents.reports_defect(" ".join((v.title, *v.keywords)), v.lang)
+                   for v in versions)
+
     def _only_asks_about(self, data: LanguageData) -> bool:
         """A short message whose words, but for short function words ("und für mein",
         "a dla"), all ask for an aspect."""
@@ -380,10 +387,17 @@ class _Turn:
         reporter's own article: its app, what it takes), that answer comes with it."""
         form = self._defect(status=False, with_hotline=False)
         hotline = self.d.composer.hotline(self.code, self.status)
-        decision = self.d.policy.decide(self._search(self.message), self.text_code)
-        if decision.type is not ReplyType.ANSWER:
+        hits = self._search(self.message)
+        decision = self.d.policy.decide(hits, self.text_code)
+        # "sokagimizdaki lamba yanmiyor, nereye bildirecegiz, bi uygulama varmis": the
+        # report itself says what the topic is; the article about reporting defects (its
+        # app, what a report needs) belongs beside the form whenever the search finds
+        # it, however unsure it is of the rest of the message.
+        article = (decision.hits[0] if decision.type is ReplyType.ANSWER
+                   else next((h for h in hits if self._takes_defect_reports(h)), None))
+        if article is None:
             return replace(form, text=f"{form.text}\n\n{hotline}")
-        answer = self._answer(decision.hits[0], self.d.languages[self.text_code],
+        answer = self._answer(article, self.d.languages[self.text_code],
                               confidence=decision.confidence, lead_only=True)
         return replace(form, text=f"{form.text}\n\n{answer.text}\n\n{hotline}",
                        sources=answer.sources, topic=answer.topic, confident_topic=True)

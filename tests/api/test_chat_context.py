@@ -211,3 +211,14 @@ def test_an_article_the_ranker_placed_lower_answers_when_its_evidence_is_convinc
     # the policy of nothing (PolicyProfile.decide).
     reply = say(client, message)
     assert (reply["type"], article(reply)) == ("answer", expected), reply["text"]
+
+
+def test_a_defect_report_quotes_the_defect_reporters_article_though_unsure_of_the_rest(
+        client: Any) -> None:
+    # The search ranks the waste calendar first and is confident of nothing; the report
+    # itself says what the topic is, and the defect reporter's article is among the hits.
+    reply = say(client, "il lampione sotto casa è rotto da giorni, a chi devo dirlo? c'è un'app?")
+    assert action(reply, "defect_report") is not None
+    assert (reply["type"], article(reply)) == ("answer", "maengelmelder"), reply["text"]
+    assert "maak-et" in reply["text"]
+    assert reply["language"]["code"] == "it"
