@@ -30,7 +30,13 @@ from chatbot.dialogue import followup, intents
 from chatbot.dialogue.compose import Composer
 from chatbot.dialogue.hotline import HotlineStatus
 from chatbot.dialogue.passage import select_passage
-from chatbot.dialogue.policy import Decision, Evidence, PolicyProfile, ReplyType
+from chatbot.dialogue.policy import (
+    DECISION_HITS,
+    Decision,
+    Evidence,
+    PolicyProfile,
+    ReplyType,
+)
 from chatbot.dialogue.reply import (
     Action,
     AppointmentAction,
@@ -56,10 +62,6 @@ DEFAULT_APPOINTMENT_SERVICE = "buergerservice"
 APPOINTMENT_REQUEST_MAX_WORDS = 7
 """"Ich brauche einen Termin für meinen Pass" books; a longer question about
 appointments ("how do I book ... nothing free for weeks?") is answered from the articles."""
-TOP_K = 6
-"""Articles the decision looks at. An article the ranker misplaced can still answer when
-the policy's own evidence vouches for it (`PolicyProfile.decide`): 5 -> 6 answered one
-more blind train question (Kurmanji, its article sixth), nothing more wrongly."""
 FOLLOW_UP_MIN_COVERAGE = 0.5
 FUNCTION_WORD_MAX_CHARS = 4
 """Words this short left in a follow-up beside aspect words are taken as function words
@@ -141,7 +143,7 @@ class _Turn:
         self.text_code = (text_lang if text_lang in dialogue.languages else None) or self.code
 
     def _search(self, query: str) -> list[ArticleHit]:
-        return self.d.searcher.search_hits(query, lang=self.text_code, top_k=TOP_K,
+        return self.d.searcher.search_hits(query, lang=self.text_code, top_k=DECISION_HITS,
                                            show_lang=self.code)
 
     # --- the decision ----------------------------------------------------------------
@@ -162,7 +164,10 @@ class _Turn:
         data = self.d.languages[self.text_code]
         hits = self._search(self.message)
         own = self.d.policy.decide(hits, self.text_code)
-        own_topic = own.hits[0] if own.type is ReplyType.ANSWER else None
+        # A rescued article answers the message as it stands (last, in _decided); it is
+        # not evidence enough to override a follow-up's topic or to say what a person
+        # request, a complaint or a booking is about.
+        own_topic = own.hits[0] if own.type is ReplyType.ANSWER and not own.rescued else None
         current = self._current_topic()
         if current is not None and own_topic is not None and self._only_asks_about(data):
             # "a dla dziecka?" after a registration question: its only evidence is the
@@ -199,7 +204,8 @@ class _Turn:
         if all(len(t) <= FUNCTION_WORD_MAX_CHARS for t in analyze(rest, self.text_code)):
             return None
         decision = self.d.policy.decide(self._search(rest), self.text_code)
-        return decision.hits[0] if decision.type is ReplyType.ANSWER else None
+        return (decision.hits[0] if decision.type is ReplyType.ANSWER and not decision.rescued
+                else None)
 
     def _asks_beyond_appointments(self, data: LanguageData) -> bool:
         """"Wunschkennzeichen reservieren, wie lange gilt das?" names a reservation but
@@ -389,16 +395,21 @@ class _Turn:
         hotline = self.d.composer.hotline(self.code, self.status)
         hits = self._search(self.message)
         decision = self.d.policy.decide(hits, self.text_code)
-        # "sokagimizdaki lamba yanmiyor, nereye bildirecegiz, bi uygulama varmis": the
-        # report itself says what the topic is; the article about reporting defects (its
-        # app, what a report needs) belongs beside the form whenever the search finds
-        # it, however unsure it is of the rest of the message.
-        article = (decision.hits[0] if decision.type is ReplyType.ANSWER
-                   else next((h for h in hits if self._takes_defect_reports(h)), None))
-        if article is None:
-            return replace(form, text=f"{form.text}\n\n{hotline}")
+        if decision.type is ReplyType.ANSWER and not decision.rescued:
+            article, confidence = decision.hits[0], decision.confidence
+        else:
+            # "sokagimizdaki lamba yanmiyor, nereye bildirecegiz, bi uygulama varmis": the
+            # report itself says what the topic is; the article about reporting defects
+            # (its app, what a report needs) belongs beside the form whenever the search
+            # finds it, however unsure it is of the rest of the message.
+            position = next((i for i, h in enumerate(hits) if self._takes_defect_reports(h)),
+                            None)
+            if position is None:
+                return replace(form, text=f"{form.text}\n\n{hotline}")
+            article = hits[position]
+            confidence = self.d.policy.probability(hits, position, self.text_code)
         answer = self._answer(article, self.d.languages[self.text_code],
-                              confidence=decision.confidence, lead_only=True)
+                              confidence=confidence, lead_only=True)
         return replace(form, text=f"{form.text}\n\n{answer.text}\n\n{hotline}",
                        sources=answer.sources, topic=answer.topic, confident_topic=True)
 

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import minimize
 
-from chatbot.dialogue.policy import EVIDENCE_FEATURES, PolicyProfile, evidence
+from chatbot.dialogue.policy import DECISION_HITS, EVIDENCE_FEATURES, PolicyProfile, evidence
 from chatbot.evaluation.chat import ChatCase
 from chatbot.retrieval import ArticleHit
 from chatbot.retrieval.service import SearchService
@@ -70,7 +70,8 @@ def collect(search: SearchService, cases: Sequence[ChatCase], *, weight: float =
         language = search.detect(case.question)
         if not language.supported:
             continue
-        hits = search.search_hits(case.question, lang=language.code, top_k=5)
+        hits = search.search_hits(case.question, lang=language.code,
+                                   top_k=DECISION_HITS)
         if not hits:
             continue
         rows.append(LabelledHits(lang=language.code, hits=hits,

@@ -328,9 +328,28 @@ def test_a_defect_report_also_quotes_the_lead_of_the_article_that_answers_it() -
         "Den Pass beantragen Sie persönlich.") < reply.text.index("02151 86-0")
     assert "70 Euro" not in reply.text
     assert [s.article_id for s in reply.sources] == ["maengelmelder"]
-    # Weak evidence: the form alone, no article.
+    # Weak evidence for an article that is not about reporting defects: the form alone.
     weak = respond(ScriptedSearcher({"laterne": [hit("maengelmelder", 0.5)]}),
                    "Die Laterne vor Nr. 5 ist kaputt")
     assert weak.topic is None
     assert "Den Pass" not in weak.text
     assert "02151 86-0" in weak.text
+
+
+def test_a_defect_report_quotes_the_defect_reporters_article_on_weak_evidence() -> None:
+    """The report says what the topic is: the article whose keywords report defects is
+    quoted beside the form even when the search is unsure, never another weak one."""
+    hits = [hit("abfuhrkalender", 0.45), hit("maengelmelder", 0.30), hit("ausweis", 0.2)]
+    searcher = ScriptedSearcher({"laterne": hits},
+                                keywords={"maengelmelder": ("Schlagloch melden",)})
+    reply = respond(searcher, "Die Laterne vor Nr. 5 ist kaputt")
+    assert [a.kind for a in reply.actions] == ["defect_report", "ticket", "hotline"]
+    assert reply.topic is not None
+    assert reply.topic.article_id == "maengelmelder"
+    assert [s.article_id for s in reply.sources] == ["maengelmelder"]
+    assert reply.text.index("Straße und Hausnummer") < reply.text.index(
+        "Den Pass beantragen Sie persönlich.") < reply.text.index("02151 86-0")
+    # Without an article that takes defect reports among the hits: the form alone.
+    none = respond(ScriptedSearcher({"laterne": hits}), "Die Laterne vor Nr. 5 ist kaputt")
+    assert none.topic is None
+    assert none.sources == []

@@ -110,8 +110,31 @@ def test_a_lower_article_convincing_on_its_own_evidence_answers() -> None:
     assert (rescued.type, rescued.evidence, [h.article_id for h in rescued.hits]) == (
         ReplyType.ANSWER, Evidence.CONFIDENT, ["zulassung"])
     assert rescued.confidence >= term_only.answer_min
+    assert rescued.rescued
     unnamed = term_only.decide([*misplaced, hit("zulassung", 0.05)], "de")
     assert (unnamed.type, unnamed.evidence) == (ReplyType.ESCALATE, Evidence.NONE)
+    # Two lower articles equally convincing: no guess between them.
+    twice = term_only.decide([*misplaced[:4], named, replace(named, article_id="halter")],
+                             "de")
+    assert (twice.type, twice.rescued) == (ReplyType.ESCALATE, False)
+
+
+def test_a_far_lower_article_does_not_override_a_plausible_first_one() -> None:
+    """"Führerschein" names every driving-licence article: with the first one plausible
+    (above suggest_min), a lower article the ranker rates far below it is no answer,
+    however much of its title the question names; one it rates a rival is."""
+    blend = replace(SCORE_ONLY, weights={**SCORE_ONLY.weights, "score": 2.0,
+                                         "title_coverage": 10.0}, bias=-2.2,
+                    answer_min=0.8, clarify_min=0.5, suggest_min=0.2)
+    first = hit("umtausch", 0.9)
+    assert 0.2 <= blend.probability([first, hit("x", 0.05)], 0, "de") < 0.5
+    far = blend.decide([first, replace(hit("international", 0.05), title_coverage=1.0)], "de")
+    assert (far.type, far.evidence, [h.article_id for h in far.hits]) == (
+        ReplyType.ESCALATE, Evidence.WEAK, ["umtausch"])
+    near = blend.decide([replace(first, score=0.5),
+                         replace(hit("international", 0.45), title_coverage=1.0)], "de")
+    assert (near.type, [h.article_id for h in near.hits], near.rescued) == (
+        ReplyType.ANSWER, ["international"], True)
 
 
 def test_policy_language_bias_shifts_the_decision() -> None:
