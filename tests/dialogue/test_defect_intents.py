@@ -32,8 +32,10 @@ REPORTS = {
     "pl": ["Latarnia na ulicy Polnej nie świeci", "dziura w jezdni przy szkole",
            "dzikie wysypisko za garażami", "hustawka na placu zabaw jest zepsuta"],
     "tr": ["Sokak lambası bozuk, Atatürk Caddesi 12 önünde", "sokak lambasi yanmiyor",
-           "yolda cukur var", "parkta kacak dokum yapilmis", "oyun parkindaki salincak kirik"],
-    "ku": ["Lampa kolanê xera ye", "lampa kolane venabe", "qulek mezin di re de heye",
+           "yolda cukur var", "parkta kacak dokum yapilmis", "oyun parkindaki salincak kirik",
+           "parkin yanina cop birakmislar"],
+    "ku": ["Lampa kolanê xera ye", "lampa kolane venabe", "lampa kolana me venaye",
+           "qulek mezin di re de heye",
            "li parka zarokan salincax sikestiye"],
 }
 NOT_REPORTS = [
@@ -43,6 +45,7 @@ NOT_REPORTS = [
     "Où se trouve l'aire de jeux la plus proche ?", "Quanto costa la carta d'identità?",
     "Ile kosztuje paszport?", "Kimlik kartı ne kadar?", "Pasaporta min çiqas e?",
     "Ist mein Ausweis fertig?", "Ich möchte mich ummelden",
+    "copu ne zaman kapinin onune birakmaliyim",
 ]
 
 
