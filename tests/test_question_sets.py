@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from functools import cache
 from pathlib import Path
 
 from chatbot.corpus import load_corpus
@@ -17,7 +18,9 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data"
 
 
+@cache
 def corpus_text() -> dict[tuple[str, str], str]:
+    """Each version's title, keywords and body, read once for both tests."""
     loaded = load_corpus(REPO / "knowledge_corpus")
     return {(a.id, a.lang): " ".join((a.title, " ".join(a.keywords), a.body))
             for a in loaded.articles}

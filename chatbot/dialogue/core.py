@@ -216,15 +216,17 @@ class _Turn:
     def _takes_complaints(self, topic: ArticleHit) -> bool:
         """Whether the article is where such complaints go: a version's title or keywords
         name a complaint ("noise complaint", "plainte pour bruit", "skarga na hałas")."""
-        versions = self.d.searcher.article_versions(topic.article_id).values()
-        return any(intents.complains(" ".join((v.title, *v.keywords))) for v in versions)
+        return self._title_says(topic, lambda text, _lang: intents.complains(text))
 
     def _takes_defect_reports(self, topic: ArticleHit) -> bool:
         """Whether the article is the one about reporting defects: a version's title or
         keywords report one ("Schlagloch", "report a problem", "arıza bildirimi")."""
+        return self._title_says(topic, intents.reports_defect)
+
+    def _title_says(self, topic: ArticleHit, says: Callable[[str, str], bool]) -> bool:
+        """Whether any version's title and keywords, in that version's language, say it."""
         versions = self.d.searcher.article_versions(topic.article_id).values()
-        return any(intents.reports_defect(" ".join((v.title, *v.keywords)), v.lang)
-                   for v in versions)
+        return any(says(" ".join((v.title, *v.keywords)), v.lang) for v in versions)
 
     def _only_asks_about(self, data: LanguageData) -> bool:
         """A short message whose words, but for short function words ("und für mein",
