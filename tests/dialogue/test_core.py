@@ -3,6 +3,7 @@ leads to which reply, and what the reply carries."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -353,3 +354,30 @@ def test_a_defect_report_quotes_the_defect_reporters_article_on_weak_evidence() 
     none = respond(ScriptedSearcher({"laterne": hits}), "Die Laterne vor Nr. 5 ist kaputt")
     assert none.topic is None
     assert none.sources == []
+
+
+def test_a_rescued_article_answers_but_does_not_say_what_a_person_request_is_about() -> None:
+    """A lower article convincing only on its title ("rescued") may answer a question; a
+    person request beside it keeps no topic, so the ticket goes to triage instead of
+    the department of an article the ranker put last."""
+    term_policy = replace(SCORE_ONLY, weights={**SCORE_ONLY.weights, "score": 0.0,
+                                               "title_coverage": 10.0})
+    hits = [hit("abfall", 0.2, department="abfall"), hit("hund", 0.19, department="hund"),
+            replace(hit("zulassung", 0.05, department="zulassungsstelle"),
+                    title_coverage=1.0)]
+    searcher = ScriptedSearcher({"zulassung": hits})
+    talk = Dialogue(searcher=searcher, composer=Composer(REPO / "prompts"), policy=term_policy,
+                    languages=load_languages(("de",)), contact_marker="02151 86-0")
+
+    def say(message: str):  # type: ignore[no-untyped-def]
+        return talk.respond(message, LanguageGuess(code="de", confidence=1.0, supported=True),
+                            [], Hotline().status(SATURDAY), lambda a, lang_: f"https://x/{a}")
+
+    question = say("welche unterlagen für die zulassung")
+    assert question.type is ReplyType.ANSWER
+    assert question.topic is not None
+    assert question.topic.article_id == "zulassung"
+    person = say("ich möchte mit einem menschen sprechen wegen zulassung")
+    assert person.type is ReplyType.ESCALATE
+    ticket = next(a for a in person.actions if isinstance(a, TicketAction))
+    assert ticket.department is None
