@@ -66,9 +66,11 @@ FOLLOW_UP_MIN_COVERAGE = 0.5
 FUNCTION_WORD_MAX_CHARS = 4
 """Words this short left in a follow-up beside aspect words are taken as function words
 ("mein", "dla", "ji"): the shared stop-word list does not know every language's."""
-_BOOKING_ASPECTS = frozenset({Aspect.APPOINTMENT, Aspect.CHILD, Aspect.ONLINE})
+_BOOKING_ASPECTS = frozenset({Aspect.APPOINTMENT, Aspect.CHILD, Aspect.ONLINE,
+                              Aspect.PROCEDURE})
 """What an appointment request may name and still be a booking ("Termin online für meinen
-Sohn"); asking anything else (fee, validity, ...) with a confident topic is answered."""
+Sohn", "wo kann ich einen Termin machen"); asking anything else (fee, validity, ...) with a
+confident topic is answered."""
 SEVERAL_SECTIONS_MIN_WORDS = 6
 """A question this long gets several sections (passage.MAX_SECTIONS): on the blind train
 questions, phone-typed questions of 6+ words asked two things or more in most cases
@@ -280,8 +282,10 @@ class _Turn:
         """A follow-up belongs to the topic when it asks one of the usual things (fee,
         documents, ...), has no content words of its own ("und für mich?"), or most of
         its words are in the article: "und das Wetter morgen?" after a passport answer
-        is a new, unanswerable question, not a passport question."""
-        if data.asks(self.message):
+        is a new, unanswerable question, not a passport question. Asking how or where
+        ("how do I get a fishing licence?") is no sign of the topic: nearly every question
+        asks it."""
+        if any(aspect is not Aspect.PROCEDURE for aspect in data.asks(self.message)):
             return True
         coverage = self.d.searcher.term_coverage(self.message, article.article_id, article.lang)
         return coverage is None or coverage >= FOLLOW_UP_MIN_COVERAGE

@@ -33,6 +33,10 @@ class Aspect(StrEnum):
     CHILD = "child"
     """For a child: "and for my child?" keeps the topic and looks for what it says about
     children."""
+    PROCEDURE = "procedure"
+    """How and where to apply ("wie beantrage ich", "comment faire la demande"): the
+    section with the steps, the form or the office. Nearly every question asks it, so
+    it says nothing about whether a message continues the current topic."""
 
 
 class AspectCues(BaseModel):

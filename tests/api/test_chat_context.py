@@ -222,3 +222,17 @@ def test_a_defect_report_quotes_the_defect_reporters_article_though_unsure_of_th
     assert (reply["type"], article(reply)) == ("answer", "maengelmelder"), reply["text"]
     assert "maak-et" in reply["text"]
     assert reply["language"]["code"] == "it"
+
+
+@pytest.mark.parametrize(("message", "section"), [
+    ("wohngeld wie beantragen", "**Online-Antrag**"),
+    ("wohngeld comment faire", "**Demande en ligne**"),
+    ("wohngeld formular li ku ye", "**Serlêdana bi înternetê**"),
+])
+def test_how_or_where_to_apply_quotes_the_section_on_applying(client: Any, message: str,
+                                                              section: str) -> None:
+    # A short question gets one section besides the lead: before, the one that repeated
+    # the lead ("What is housing benefit?") or the documents.
+    reply = say(client, message)
+    assert (reply["type"], article(reply)) == ("answer", "wohngeld-beantragen"), reply["text"]
+    assert section in reply["text"]

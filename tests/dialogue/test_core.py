@@ -208,6 +208,9 @@ def test_a_short_unrelated_question_does_not_inherit_the_topic() -> None:
                                  "wetter": [hit("abfall", 0.1), hit("hund", 0.05)]})
     reply = respond(searcher, "und das wetter morgen?", history)
     assert (reply.type, reply.evidence) == (ReplyType.ESCALATE, Evidence.NONE)
+    # asking how or where is no sign of the topic: nearly every question asks it
+    reply = respond(searcher, "und wo kann ich das wetter sehen?", history)
+    assert (reply.type, reply.evidence) == (ReplyType.ESCALATE, Evidence.NONE)
     reply = respond(searcher, "und was kostet der?", history)
     assert reply.type is ReplyType.ANSWER
 

@@ -37,6 +37,13 @@ def test_every_supported_language_has_complete_data() -> None:
     ("ku", "divê ez biguherim? heta kenge", [Aspect.DEADLINE]),
     ("it", "prenotazione targa quanto tempo vale", [Aspect.DURATION, Aspect.APPOINTMENT,
                                                    Aspect.VALIDITY]),
+    ("de", "wohngeld wie beantragen", [Aspect.PROCEDURE]),
+    ("en", "how do i register the business and whats the fee", [Aspect.FEE, Aspect.PROCEDURE]),
+    ("fr", "wohngeld comment faire la demande", [Aspect.PROCEDURE]),
+    ("pl", "gdzie sie zapisac na pouczenie", [Aspect.PROCEDURE]),
+    ("tr", "Führungszeugnis nasil alirim", [Aspect.PROCEDURE]),
+    ("ku", "formular li ku ye", [Aspect.PROCEDURE]),
+    ("it", "come si rinnova la patente", [Aspect.PROCEDURE]),
 ])
 def test_aspects_typed_without_accents(lang: str, question: str,
                                        aspects: list[Aspect]) -> None:
@@ -48,9 +55,23 @@ def test_aspects_typed_without_accents(lang: str, question: str,
     ("ku", "Belgeyên pêwîst (Unterlagen)", Aspect.DOCUMENTS),
     ("it", "Tempi di lavorazione", Aspect.DURATION), ("pl", "Wizyta i kontakt",
                                                       Aspect.APPOINTMENT),
+    ("de", "So stellen Sie den Antrag", Aspect.PROCEDURE),
+    ("fr", "Demande en ligne", Aspect.PROCEDURE), ("pl", "Jak złożyć wniosek", Aspect.PROCEDURE),
+    ("ku", "Serlêdana bi înternetê", Aspect.PROCEDURE), ("tr", "İşleyiş", Aspect.PROCEDURE),
+    ("it", "Dove e quando?", Aspect.PROCEDURE),
 ])
 def test_article_headings_answer_aspects(lang: str, heading: str, aspect: Aspect) -> None:
     assert load_language(lang).answers(heading, aspect)
+
+
+@pytest.mark.parametrize(("lang", "heading"), [
+    ("de", "Wann brauche ich ihn?"), ("pl", "Jakiego dokumentu potrzebuję?"),
+    ("ku", "Dema pêvajoyê"), ("de", "Sonderregeln"),
+])
+def test_procedure_headings_are_not_every_question_heading(lang: str, heading: str) -> None:
+    # "jak" begins "jakiego", "so" begins "Sonderregeln", "pêvajo" (procedure) is also the
+    # processing time: only whole phrases count
+    assert not load_language(lang).answers(heading, Aspect.PROCEDURE)
 
 
 @pytest.mark.parametrize(("lang", "heading", "aspect"), [
