@@ -262,7 +262,9 @@ class _Turn:
             return None
         # "und für mein Kind?" after the passport: a related article whose title is about
         # what the message asks (the child's travel document) wins over the topic itself.
-        asked = data.asks(self.message)
+        # Not how or where to apply: "Wohngeld beantragen" would pull "how do I apply?"
+        # after the WBS away from the WBS.
+        asked = [a for a in data.asks(self.message) if a is not Aspect.PROCEDURE]
         shown = self.d.languages[self.code]
         specific = next((i for i, h in enumerate(hits) if h.article_id in related
                          and any(shown.answers(h.title, a) for a in asked)), None)

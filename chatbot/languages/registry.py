@@ -46,6 +46,10 @@ class AspectCues(BaseModel):
         description="Normalised words or word beginnings in a question that ask this")
     heading: tuple[str, ...] = Field(
         description="Normalised words or word beginnings of article headings that answer it")
+    heading_not: tuple[str, ...] = Field(
+        default=(), description="Normalised words or word beginnings of headings that do not "
+                                "answer it though a heading cue matches (\"Wer kann es "
+                                "beantragen?\" is not how to apply)")
 
 
 class SmallTalkCues(BaseModel):
@@ -170,7 +174,9 @@ class LanguageData(BaseModel):
     def answers(self, heading: str, aspect: Aspect) -> bool:
         """Whether an article heading is the section about `aspect`."""
         cues = self.aspects.get(aspect)
-        return cues is not None and _matches(normalise(heading), cues.heading)
+        norm = normalise(heading)
+        return (cues is not None and _matches(norm, cues.heading)
+                and not _matches(norm, cues.heading_not))
 
     def without_aspect_words(self, text: str) -> str:
         """The text without the single words that ask for an aspect ("kostet", "dziecka"):

@@ -236,3 +236,15 @@ def test_how_or_where_to_apply_quotes_the_section_on_applying(client: Any, messa
     reply = say(client, message)
     assert (reply["type"], article(reply)) == ("answer", "wohngeld-beantragen"), reply["text"]
     assert section in reply["text"]
+
+
+@pytest.mark.parametrize(("first", "topic"), [
+    ("What is a WBS housing certificate?", "wohnberechtigungsschein"),
+    ("I want a passport for my child", "kinderreisepass"),
+])
+def test_how_do_i_apply_after_a_topic_stays_on_it(client: Any, first: str, topic: str) -> None:
+    # The titles of related articles ("Wohngeld beantragen", "Reisepass beantragen") say
+    # "apply" too; that does not make them what the follow-up asks about.
+    conversation = say(client, first)["conversation_id"]
+    reply = say(client, "how do i apply?", conversation)
+    assert (reply["type"], article(reply)) == ("answer", topic), reply["text"]

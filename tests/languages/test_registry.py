@@ -66,7 +66,10 @@ def test_article_headings_answer_aspects(lang: str, heading: str, aspect: Aspect
 
 @pytest.mark.parametrize(("lang", "heading"), [
     ("de", "Wann brauche ich ihn?"), ("pl", "Jakiego dokumentu potrzebuję?"),
-    ("ku", "Dema pêvajoyê"), ("de", "Sonderregeln"),
+    ("ku", "Dema pêvajoyê"), ("de", "Sonderregeln"), ("de", "Wer kann es beantragen?"),
+    ("de", "PIN-Brief und Online-Ausweis"), ("de", "Was passiert nach Ablauf der Frist?"),
+    ("de", "Fristen: rechtzeitig beantragen"), ("tr", "Plaka nasıl oluşur?"),
+    ("ku", "Kî dikare serlêdanê bike?"), ("en", "Who submits the application?"),
 ])
 def test_procedure_headings_are_not_every_question_heading(lang: str, heading: str) -> None:
     # "jak" begins "jakiego", "so" begins "Sonderregeln", "pêvajo" (procedure) is also the
@@ -111,7 +114,8 @@ def test_cues_are_written_as_they_are_compared() -> None:
         data = load_language(code)
         lists = [data.appointment_request, data.appointment_change, data.human_request,
                  data.complaint]
-        lists += [c for cues in data.aspects.values() for c in (cues.question, cues.heading)]
+        lists += [c for cues in data.aspects.values()
+                  for c in (cues.question, cues.heading, cues.heading_not)]
         for cues in lists:
             for cue in cues:
                 assert normalise(cue) == cue, (code, cue)
@@ -173,3 +177,11 @@ def test_broken_or_missing_language_files_name_the_file(tmp_path: Path) -> None:
     (tmp_path / "ww.yaml").write_text("code: [", encoding="utf-8")
     with pytest.raises(LanguageDataError, match="not valid YAML"):
         load_language("ww", tmp_path)
+
+
+@pytest.mark.parametrize(("lang", "question"), [
+    ("ku", "ji kurê min re pasaport"), ("pl", "jak się masz"), ("it", "lavoro come badante"),
+    ("de", "wie geht es dir"), ("fr", "ou peut-être demain"),
+])
+def test_words_that_only_look_like_asking_how_or_where(lang: str, question: str) -> None:
+    assert Aspect.PROCEDURE not in load_language(lang).asks(question)
