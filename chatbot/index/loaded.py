@@ -100,6 +100,7 @@ class LoadedIndex:
         self._title_terms: dict[tuple[str, str], frozenset[str]] = {}
         self._article_vectors: tuple[list[str], npt.NDArray[np.float64]] | None = None
         self._source_vocabulary: frozenset[str] | None = None
+        self._source_term_articles: dict[str, frozenset[str]] | None = None
         self.chunk_langs = np.array([c.lang for c in self.chunks])
         self.chunk_docs = np.array([f"{c.article_id}\x1f{c.lang}" for c in self.chunks])
         documents, inverse = np.unique(self.chunk_docs, return_inverse=True)
@@ -228,6 +229,26 @@ class LoadedIndex:
         if (article_id, SOURCE_LANGUAGE) not in self.articles:
             return False
         return not _source_words(query).isdisjoint(self.title_terms(article_id, SOURCE_LANGUAGE))
+
+    def translated_articles_naming(self, query: str) -> frozenset[str]:
+        """The translated articles (a German version and at least one other) whose German
+        title or keywords the query names, as `names_source_term` decides it. A ranker
+        feature: a Kurmanji question typing "wohngeld" names the housing-benefit article
+        however poorly e5 reads the rest. Articles in one language only (the OMoS-QA
+        pages) never count: there a French question's "Information" would name a German
+        page's title without meaning a German term."""
+        words = _source_words(query)
+        if not words:
+            return frozenset()
+        if self._source_term_articles is None:
+            by_term: dict[str, set[str]] = {}
+            for article_id, versions in self._versions.items():
+                if SOURCE_LANGUAGE in versions and len(versions) > 1:
+                    for term in self.title_terms(article_id, SOURCE_LANGUAGE):
+                        by_term.setdefault(term, set()).add(article_id)
+            self._source_term_articles = {t: frozenset(a) for t, a in by_term.items()}
+        return frozenset(article_id for word in words
+                         for article_id in self._source_term_articles.get(word, ()))
 
     def without_source_terms(self, text: str) -> str:
         """The text without the words that name a German title or keyword of the

@@ -33,6 +33,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "dense_top2_gap",      # mean raw cosine of the two best chunks, minus the best document's
     "centred_top2_gap",    # as above, for centred cosine
     "log_chunks",          # log of the document's number of chunks
+    "source_term",         # the query names the German title or keywords of a translated article
 )
 
 Vector = npt.NDArray[np.float32]
@@ -55,12 +56,14 @@ def document_features(
     query_lang: str | None,
     max_documents: int = 80,
     total_documents: int | None = None,
+    naming_source_terms: frozenset[str] = frozenset(),
 ) -> CandidateSet:
     """Per-document features from per-chunk scores (best chunk per document).
 
     The chunks may be those of the candidate documents only; `total_documents` (the
     index's count) then keeps the rank given to a document BM25 does not match what it
-    is over the whole index."""
+    is over the whole index. `naming_source_terms`: the articles whose German title or
+    keywords the query names (`LoadedIndex.translated_articles_naming`)."""
     documents, inverse = np.unique(chunk_docs, return_inverse=True)
     n = len(documents)
     best_dense = _group_max(dense, inverse, n)
@@ -92,6 +95,8 @@ def document_features(
         top2_dense - top2_dense.max(),
         top2_centred - top2_centred.max(),
         np.log(np.bincount(inverse, minlength=n)),
+        np.array([str(d).split("\x1f")[0] in naming_source_terms for d in documents],
+                 dtype=float),
     ])
     # Only documents near the top by some signal can win; the rest only cost time.
     matched = int((best_lex > 0).sum())

@@ -137,6 +137,7 @@ class HybridRetriever:
             lex_all=lex_all[rows],
             query_lang=query_lang,
             total_documents=len(index.documents),
+            naming_source_terms=index.translated_articles_naming(query),
         )
         return _ChunkScores(index, query_vector, centred_query, rows, dense, centred, lex_same,
                             candidates)
@@ -193,8 +194,11 @@ class HybridRetriever:
                                   4),
                     matched_lang=matched_lang,
                     centred=round(float(scores.centred_of(matched_rows).max()), 4),
+                    # BM25 counts only in the query's language: when another version
+                    # matched best, the shown version's text still holds the words.
                     lexical_raw=round(float(np.log1p(max(
-                        0.0, float(scores.lex_same[matched_rows].max())))), 4),
+                        0.0, float(scores.lex_same[matched_rows].max()),
+                        float(scores.lex_same[rows].max())))), 4),
                     source_term=float(index.names_source_term(query, article_id)),
                     coverage=round(index.coverage(query_terms, article.id, article.lang), 4),
                     title_coverage=round(index.coverage(query_terms, article.id, article.lang,

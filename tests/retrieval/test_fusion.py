@@ -92,6 +92,26 @@ def test_a_german_service_name_in_another_language_is_source_term_evidence(
     assert small_index.names_source_term("REISEPÄSSE", "reisepass") is True
 
 
+def test_the_ranker_sees_german_terms_only_of_translated_articles(
+        write_article, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    write_article("reisepass", "de", body="## Pass\n\nReisepass beantragen Gebühr Foto.")
+    write_article("reisepass", "tr", title="Pasaport", body="## Pasaport\n\nPasaport ücreti.")
+    # A page in German only (as OMoS-QA's are): its title's words are no German "term"
+    # that a question in another language borrowed.
+    write_article("information", "de", title="Information und Beratung",
+                  body="## Beratung\n\nInformation für Familien.")
+    store = IndexStore(tmp_path / "idx")
+    build_index(corpus_dir=tmp_path / "corpus", store=store, embedder=FakeEmbedder())
+    index = LoadedIndex(store.current_dir())
+    assert index.translated_articles_naming("reisepass information icin") == {"reisepass"}
+    assert index.translated_articles_naming("pasaport icin") == frozenset()
+    candidates = HybridRetriever(index, FakeEmbedder(), BUNDLED_RANKER).candidates(
+        "reisepass information icin", FakeEmbedder().embed_queries(["x"])[0], query_lang="tr")
+    named = {d.split("\x1f")[0]: f[column("source_term")]
+             for d, f in zip(candidates.documents, candidates.features, strict=True)}
+    assert named == {"reisepass": 1.0, "information": 0.0}
+
+
 @pytest.mark.parametrize("mode", list(SearchMode))
 def test_every_mode_ranks_the_lexically_and_densely_obvious_article_first(
     small_index: LoadedIndex, mode: SearchMode
