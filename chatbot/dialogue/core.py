@@ -264,7 +264,7 @@ class _Turn:
         # what the message asks (the child's travel document) wins over the topic itself.
         # Not how or where to apply: "Wohngeld beantragen" would pull "how do I apply?"
         # after the WBS away from the WBS.
-        asked = [a for a in data.asks(self.message) if a is not Aspect.PROCEDURE]
+        asked = self._topic_aspects(data)
         shown = self.d.languages[self.code]
         specific = next((i for i, h in enumerate(hits) if h.article_id in related
                          and any(shown.answers(h.title, a) for a in asked)), None)
@@ -280,6 +280,11 @@ class _Turn:
         return self._answer(chosen, data, confidence=max(confidence, self.d.policy.answer_min),
                             include_lead=chosen.article_id != current.article_id)
 
+    def _topic_aspects(self, data: LanguageData) -> list[Aspect]:
+        """What the message asks that ties it to a topic: all aspects but how or where to
+        apply, which nearly every question asks."""
+        return [a for a in data.asks(self.message) if a is not Aspect.PROCEDURE]
+
     def _fits(self, article: ArticleHit, data: LanguageData) -> bool:
         """A follow-up belongs to the topic when it asks one of the usual things (fee,
         documents, ...), has no content words of its own ("und für mich?"), or most of
@@ -287,7 +292,7 @@ class _Turn:
         is a new, unanswerable question, not a passport question. Asking how or where
         ("how do I get a fishing licence?") is no sign of the topic: nearly every question
         asks it."""
-        if any(aspect is not Aspect.PROCEDURE for aspect in data.asks(self.message)):
+        if self._topic_aspects(data):
             return True
         coverage = self.d.searcher.term_coverage(self.message, article.article_id, article.lang)
         return coverage is None or coverage >= FOLLOW_UP_MIN_COVERAGE

@@ -237,27 +237,28 @@ class LoadedIndex:
         however poorly e5 reads the rest. Articles in one language only (the OMoS-QA
         pages) never count: there a French question's "Information" would name a German
         page's title without meaning a German term."""
-        words = _source_words(query)
-        if not words:
-            return frozenset()
+        named = self._source_terms()
+        return frozenset(article_id for word in _source_words(query)
+                         for article_id in named.get(word, ())
+                         if len(self._versions[article_id]) > 1)
+
+    def _source_terms(self) -> dict[str, frozenset[str]]:
+        """Each analysed term of a German title or keywords -> the articles it names."""
         if self._source_term_articles is None:
             by_term: dict[str, set[str]] = {}
             for article_id, versions in self._versions.items():
-                if SOURCE_LANGUAGE in versions and len(versions) > 1:
+                if SOURCE_LANGUAGE in versions:
                     for term in self.title_terms(article_id, SOURCE_LANGUAGE):
                         by_term.setdefault(term, set()).add(article_id)
             self._source_term_articles = {t: frozenset(a) for t, a in by_term.items()}
-        return frozenset(article_id for word in words
-                         for article_id in self._source_term_articles.get(word, ()))
+        return self._source_term_articles
 
     def without_source_terms(self, text: str) -> str:
         """The text without the words that name a German title or keyword of the
         corpus (words of at least SOURCE_TERM_MIN_CHARS letters after analysis)."""
         if self._source_vocabulary is None:
             self._source_vocabulary = frozenset(
-                term for (article_id, lang) in self.articles if lang == SOURCE_LANGUAGE
-                for term in self.title_terms(article_id, lang)
-                if len(term) >= SOURCE_TERM_MIN_CHARS)
+                term for term in self._source_terms() if len(term) >= SOURCE_TERM_MIN_CHARS)
         vocabulary = self._source_vocabulary
 
         def names_term(word: str) -> bool:
