@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from chatbot.index.lexical import analyze
+from chatbot.index.lexical import analyze, analyze_query
 from chatbot.text import fold
 
 
@@ -35,3 +35,18 @@ def test_function_words_of_phone_typed_kurmanji_are_dropped() -> None:
 def test_stopwords_and_punctuation_are_dropped() -> None:
     assert analyze("Wie beantrage ich einen Reisepass?", "de") == ["beantrag", "reisepass"]
     assert analyze("?!", "en") == []
+
+
+def test_a_separated_german_verb_particle_is_joined_to_its_verb_again() -> None:
+    # "wie melde ich mich um" must meet the article's "ummelden"
+    assert set(analyze("ummelden", "de")) <= set(analyze_query("hallo, wie melde ich mich um",
+                                                               "de"))
+    assert set(analyze("abmelden", "de")) <= set(analyze_query("ich melde mein Auto ab.", "de"))
+    # only at the end of a clause, only to verb forms, never twice
+    assert "abmeld" not in analyze_query("ab wann melde ich mich", "de")
+    assert analyze_query("ich melde mich beim Amt, ab morgen", "de") == [
+        "meld", "beim", "amt", "ab", "morg"]
+    assert "umumgezog" not in analyze_query("bin umgezogen, wie melde ich mich um", "de")
+    # articles are analysed without joining, and so is a language without such particles
+    assert "ummeld" not in analyze("Bitte melden Sie sich um", "de")
+    assert analyze_query("where do i sign up", "en") == ["sign", "up"]

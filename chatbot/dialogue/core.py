@@ -71,6 +71,7 @@ _BOOKING_ASPECTS = frozenset({Aspect.APPOINTMENT, Aspect.CHILD, Aspect.ONLINE,
 """What an appointment request may name and still be a booking ("Termin online für meinen
 Sohn", "wo kann ich einen Termin machen"); asking anything else (fee, validity, ...) with a
 confident topic is answered."""
+CHILD_ALTERNATIVE_MIN_SHARE = 0.15
 SEVERAL_SECTIONS_MIN_WORDS = 6
 """A question this long gets several sections (passage.MAX_SECTIONS): on the blind train
 questions, phone-typed questions of 6+ words asked two things or more in most cases
@@ -164,13 +165,13 @@ class _Turn:
         if intents.reports_defect(self.message, self.text_code):
             return self._defect_report()
         data = self.d.languages[self.text_code]
-        hits = self._search(self.message)
+        current = self._current_topic()
+        hits = self._for_whom_asked(self._search(self.message), data, current)
         own = self.d.policy.decide(hits, self.text_code)
         # A rescued article answers the message as it stands (last, in _decided); it is
         # not evidence enough to override a follow-up's topic or to say what a person
         # request, a complaint or a booking is about.
         own_topic = own.hits[0] if own.type is ReplyType.ANSWER and not own.rescued else None
-        current = self._current_topic()
         if current is not None and own_topic is not None and self._only_asks_about(data):
             # "a dla dziecka?" after a registration question: its only evidence is the
             # word for child, which names the child's passport; it asks about the topic.
@@ -198,6 +199,29 @@ class _Turn:
             if answer is not None:
                 return answer
         return self._decided(own, data)
+
+    def _for_whom_asked(self, hits: list[ArticleHit], data: LanguageData,
+                        current: ArticleHit | None) -> list[ArticleHit]:
+        """An article for children (its title says so) is not what a question that names
+        no child asks, however close it reads: "pasaport ne kadar surede cikar" ranks
+        the children's-passport article first, which speaks of passports throughout.
+        Articles for children leave the decision when the ranker rates an article not for
+        children at least CHILD_ALTERNATIVE_MIN_SHARE of the first, unless the message
+        names a child in its language or in German ("kinderreisepass" typed in English)
+        or the conversation is already about an article for children."""
+        source = self.d.languages.get(SOURCE_LANGUAGE, data)
+        if not hits or any(Aspect.CHILD in d.asks(self.message) for d in (data, source)):
+            return hits
+
+        def for_children(hit: ArticleHit) -> bool:
+            return self.d.languages.get(hit.lang, data).answers(hit.title, Aspect.CHILD)
+
+        if not for_children(hits[0]) or (current is not None and for_children(current)):
+            return hits
+        if not any(not for_children(h) and h.score >= CHILD_ALTERNATIVE_MIN_SHARE * hits[0].score
+                   for h in hits):
+            return hits
+        return [h for h in hits if not for_children(h)]
 
     def _named_topic(self, data: LanguageData) -> ArticleHit | None:
         """The topic a message names besides what it asks ("Termin für den Reisepass"

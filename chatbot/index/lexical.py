@@ -15,9 +15,14 @@ from functools import lru_cache
 import Stemmer
 
 from chatbot.languages import SUPPORTED_LANGUAGES, load_languages
+from chatbot.languages.registry import TextAnalysis
 from chatbot.text import fold
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_CLAUSE_END = re.compile(r"[,.;:!?()\n]")
+_VERB_ENDINGS = ("e", "t", "st", "en")
+"""Endings of the finite verb forms a particle separates from ("melde", "meldet",
+"meldest", "melden"): other words of the clause are not joined."""
 # Each language's analysis is in its registry file (chatbot/languages/<code>.yaml). Prefix
 # lengths there were measured on the train splits of the project's and the blind
 # questions (hit@1): Kurmanji 6 -> 4 letters 0.81 -> 0.85 (3 letters: no better); Polish
@@ -43,8 +48,25 @@ def analyze(text: str, lang: str | None) -> list[str]:
     folded = fold(text)
     tokens = [t for t in _TOKEN.findall(folded) if t not in _STOPWORDS]
     analysis = _ANALYSIS.get(lang) if lang is not None else None
-    if analysis is None:
-        return tokens
+    return tokens if analysis is None else _normalised(tokens, analysis)
+
+
+def analyze_query(text: str, lang: str | None) -> list[str]:
+    """Terms of a citizen's question: `analyze`, plus each verb joined again to the
+    particle a German clause separates from it ("wie melde ich mich um" also searches
+    "ummelde", as the article's "ummelden"). For BM25 and the German-term match only:
+    articles are analysed without joining (they name services by infinitive or noun),
+    and the share of a question's words an article contains counts the words as
+    written, since a joined form no article holds would only lower it."""
+    terms = analyze(text, lang)
+    analysis = _ANALYSIS.get(lang) if lang is not None else None
+    if analysis is None or not analysis.separable_prefixes:
+        return terms
+    joined = _rejoined_verbs(text, frozenset(analysis.separable_prefixes.split()))
+    return terms + [t for t in dict.fromkeys(_normalised(joined, analysis)) if t not in terms]
+
+
+def _normalised(tokens: list[str], analysis: TextAnalysis) -> list[str]:
     if analysis.umlaut_digraphs:
         tokens = [t.replace("ae", "a").replace("oe", "o").replace("ue", "u") for t in tokens]
     if analysis.stemmer is not None:
@@ -56,3 +78,24 @@ def analyze(text: str, lang: str | None) -> list[str]:
         return [form for t in tokens
                 for form in ((t[:length], t) if len(t) >= length + 4 else (t[:length],))]
     return tokens
+
+
+def _rejoined_verbs(text: str, particles: frozenset[str]) -> list[str]:
+    """Each lower-case word ending like a verb form in a clause that ends in a separated
+    particle ("wie melde ich mich um", "ich melde das Auto ab"), joined to it:
+    "ummelde", "abmelde". Capitalised words are German nouns (or begin the sentence),
+    and words that already carry a particle or "ge" are complete verbs or participles:
+    neither is joined ("Welche Leistungen bietet das Jobcenter an?" joins "bietet")."""
+    joined = []
+    for clause in _CLAUSE_END.split(text):
+        words = _TOKEN.findall(clause)
+        particle = fold(words[-1]) if words else ""
+        if len(words) < 2 or particle not in particles:
+            continue
+        for word in words[:-1]:
+            folded = fold(word)
+            if (word[0].islower() and len(folded) >= 4 and folded not in _STOPWORDS
+                    and not folded.startswith((*particles, "ge"))
+                    and folded.endswith(_VERB_ENDINGS)):
+                joined.append(particle + folded)
+    return joined

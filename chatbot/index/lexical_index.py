@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from chatbot.index.lexical import analyze
+from chatbot.index.lexical import analyze, analyze_query
 
 LEXICAL_DIR = "bm25"
 ALL_LANGUAGES = "all"
@@ -26,7 +26,7 @@ class LexicalIndex:
     lang: str | None
 
     def scores(self, query: str) -> npt.NDArray[np.float32]:
-        terms = analyze(query, self.lang)
+        terms = analyze_query(query, self.lang)
         if not terms:
             return np.zeros(len(self.rows), dtype=np.float32)
         vocab = getattr(self.retriever, "vocab_dict", {})

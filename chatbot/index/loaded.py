@@ -21,7 +21,7 @@ from chatbot.embedding.centering import (
 from chatbot.errors import IndexIncompatibleError
 from chatbot.index import lexical_index, vector_index
 from chatbot.index.builder import ARTICLES_FILE, CENTRED_FILE, CHUNKS_FILE, VECTORS_FILE
-from chatbot.index.lexical import analyze
+from chatbot.index.lexical import analyze, analyze_query
 from chatbot.index.manifest import FORMAT_VERSION, IndexManifest
 from chatbot.index.store import read_manifest
 
@@ -299,7 +299,7 @@ class LoadedIndex:
 def _source_words(query: str) -> frozenset[str]:
     """The query's long words analysed as German; cached because every hit of one
     search asks for them."""
-    return frozenset(t for t in analyze(query, SOURCE_LANGUAGE)
+    return frozenset(t for t in analyze_query(query, SOURCE_LANGUAGE)
                      if len(t) >= SOURCE_TERM_MIN_CHARS)
 
 

@@ -131,6 +131,10 @@ class TextAnalysis(BaseModel):
     umlaut_digraphs: bool = Field(description="fold ae/oe/ue like the umlauts (German terms)")
     stopwords: str = Field(description="Folded function words dropped from BM25 terms, "
                                        "space-separated (dropped in every language)")
+    separable_prefixes: str = Field(
+        default="", description="Folded verb particles that stand apart at the end of a "
+                                "clause (German \"wie melde ich mich um\"), space-separated: "
+                                "each is also joined to the clause's verb forms (\"ummelde\")")
 
     @model_validator(mode="after")
     def _one_way_to_normalise(self) -> TextAnalysis:

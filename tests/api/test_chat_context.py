@@ -60,15 +60,21 @@ def test_questions_whose_article_matches_are_answered(client: Any, message: str,
     assert (reply["type"], article(reply)) == ("answer", expected), reply["text"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Regressed by the source_term policy (README, Calibration): p = 0.40 for the right "
-    "article, below suggest_min 0.43; 'umgezogen' and 'melde ... um' share no stem with "
-    "the title 'Wohnsitz ummelden bei Umzug'"))
 def test_a_move_in_colloquial_german_is_answered_with_the_lead(client: Any) -> None:
     moved = say(client, "hallo bin umgezogen wie melde ich mich um")
     assert (moved["type"], article(moved)) == ("answer", "wohnsitz-ummelden"), moved["text"]
     body = moved["text"].split("\n\n", 1)[1]
     assert "innerhalb von zwei Wochen" in body  # the lead, not only the hotline line
+
+
+def test_a_passport_question_naming_no_child_is_not_answered_for_children(
+        client: Any) -> None:
+    # e5 ranks the children's-passport article first for both
+    reply = say(client, "quanto tempo ci vuole per fare il passaporto")
+    assert (reply["type"], article(reply)) == ("answer", "reisepass-beantragen"), reply["text"]
+    reply = say(client, "how much does a passport cost and how long until i get it?")
+    assert article(reply) != "kinderreisepass", reply["text"]
+    assert all(c["article_id"] != "kinderreisepass" for c in reply["choices"]), reply["text"]
 
 
 def test_the_answer_quotes_the_part_that_answers(client: Any) -> None:

@@ -384,3 +384,39 @@ def test_a_rescued_article_answers_but_does_not_say_what_a_person_request_is_abo
     assert person.type is ReplyType.ESCALATE
     ticket = next(a for a in person.actions if isinstance(a, TicketAction))
     assert ticket.department is None
+
+
+def test_an_article_for_children_does_not_answer_a_question_that_names_no_child() -> None:
+    # e5 reads "passport" into the children's-passport article, which speaks of
+    # passports throughout; a question that names no child is about the adult's one
+    searcher = ScriptedSearcher({"reisepass": [hit("kinderreisepass", 0.95),
+                                               hit("reisepass", 0.9), hit("ausweis", 0.1)]})
+    reply = respond(searcher, "was kostet ein reisepass")
+    assert reply.topic is not None
+    assert (reply.type, reply.topic.article_id) == (ReplyType.ANSWER, "reisepass")
+    # naming the child keeps it
+    searcher = ScriptedSearcher({"reisepass": [hit("kinderreisepass", 0.95),
+                                               hit("reisepass", 0.3)]})
+    reply = respond(searcher, "was kostet ein reisepass für meine tochter")
+    assert reply.topic is not None
+    assert (reply.type, reply.topic.article_id) == (ReplyType.ANSWER, "kinderreisepass")
+    # and so does the absence of any other article the ranker finds plausible
+    searcher = ScriptedSearcher({"reisepass": [hit("kinderreisepass", 0.95),
+                                               hit("reisepass", 0.1)]})
+    reply = respond(searcher, "was kostet ein reisepass")
+    assert reply.topic is not None
+    assert reply.topic.article_id == "kinderreisepass"
+
+
+def test_an_article_for_children_stays_when_the_child_is_named_or_already_the_topic() -> None:
+    searcher = ScriptedSearcher({"pass": [hit("kinderreisepass", 0.9), hit("reisepass", 0.8),
+                                          hit("ausweis", 0.1)]})
+    # the German name of the children's article in another language names the child
+    reply = respond(searcher, "is the kinderreisepass still valid?", lang="en")
+    assert reply.topic is not None
+    assert reply.topic.article_id == "kinderreisepass"
+    # a question after an answer about the children's article is still about it
+    history = [PastTurn("kinderreisepass", ReplyType.ANSWER, "kinderreisepass", True)]
+    reply = respond(searcher, "wie lange dauert es bis der pass fertig ist?", history)
+    assert reply.topic is None or reply.topic.article_id != "reisepass"
+    assert "reisepass" not in [c.article_id for c in reply.choices][:1]
