@@ -27,10 +27,10 @@ from chatbot.index.store import read_manifest
 
 _NO_ROWS = np.zeros(0, dtype=np.intp)
 MAX_RELATED = 3
+"""At most this many related articles (follow-ups may move to them)."""
 SOURCE_TERM_MIN_CHARS = 6
 """German stems this long are service names or their parts ("anmeld", "kinderreisepass",
 "personalausweis"); shorter ones are too often function words or fragments."""
-"""At most this many related articles (follow-ups may move to them)."""
 
 
 @dataclass(frozen=True)

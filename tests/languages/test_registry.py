@@ -44,6 +44,8 @@ def test_every_supported_language_has_complete_data() -> None:
     ("tr", "Führungszeugnis nasil alirim", [Aspect.PROCEDURE]),
     ("ku", "formular li ku ye", [Aspect.PROCEDURE]),
     ("it", "come si rinnova la patente", [Aspect.PROCEDURE]),
+    ("tr", "bebegim icin pasaport", [Aspect.CHILD]),
+    ("en", "what does my 3 year old need", [Aspect.CHILD]),
 ])
 def test_aspects_typed_without_accents(lang: str, question: str,
                                        aspects: list[Aspect]) -> None:
