@@ -420,3 +420,13 @@ def test_an_article_for_children_stays_when_the_child_is_named_or_already_the_to
     reply = respond(searcher, "wie lange dauert es bis der pass fertig ist?", history)
     assert reply.topic is None or reply.topic.article_id != "reisepass"
     assert "reisepass" not in [c.article_id for c in reply.choices][:1]
+
+
+def test_a_question_that_only_a_childrens_article_matched_is_not_out_of_scope() -> None:
+    # the adult article is far too unsure to answer, but the question is the city's:
+    # it is offered as the article that may help, not refused as out of scope
+    searcher = ScriptedSearcher({"reisepass": [hit("kinderreisepass", 0.9), hit("reisepass", 0.2),
+                                               hit("ausweis", 0.05)]})
+    reply = respond(searcher, "was kostet ein reisepass")
+    assert (reply.type, reply.evidence) == (ReplyType.ESCALATE, Evidence.WEAK)
+    assert [s.article_id for s in reply.sources] == ["reisepass"]
