@@ -36,6 +36,8 @@ _ANALYSIS = {code: data.analysis
 # otherwise outweigh the one content word.
 _STOPWORDS = frozenset(word for analysis in _ANALYSIS.values()
                        for word in analysis.stopwords.split())
+_PARTICLES = {code: frozenset(analysis.separable_prefixes.split())
+              for code, analysis in _ANALYSIS.items()}
 
 
 @lru_cache(maxsize=8)
@@ -60,9 +62,10 @@ def analyze_query(text: str, lang: str | None) -> list[str]:
     written, since a joined form no article holds would only lower it."""
     terms = analyze(text, lang)
     analysis = _ANALYSIS.get(lang) if lang is not None else None
-    if analysis is None or not analysis.separable_prefixes:
+    particles = _PARTICLES.get(lang) if lang is not None else None
+    if analysis is None or not particles:
         return terms
-    joined = _rejoined_verbs(text, frozenset(analysis.separable_prefixes.split()))
+    joined = _rejoined_verbs(text, particles)
     return terms + [t for t in dict.fromkeys(_normalised(joined, analysis)) if t not in terms]
 
 

@@ -134,7 +134,7 @@ class TextAnalysis(BaseModel):
     separable_prefixes: str = Field(
         default="", description="Folded verb particles that stand apart at the end of a "
                                 "clause (German \"wie melde ich mich um\"), space-separated: "
-                                "each is also joined to the clause's verb forms (\"ummelde\")")
+                                "each is also joined to the clause's verb-like words (\"ummelde\")")
 
     @model_validator(mode="after")
     def _one_way_to_normalise(self) -> TextAnalysis:
