@@ -98,6 +98,7 @@ class LoadedIndex:
         self.lexical = lexical_index.load(path)
         self._article_terms: dict[tuple[str, str], frozenset[str]] = {}
         self._title_terms: dict[tuple[str, str], frozenset[str]] = {}
+        self._naming_terms: dict[str, frozenset[str]] = {}
         self._article_vectors: tuple[list[str], npt.NDArray[np.float64]] | None = None
         self._source_vocabulary: frozenset[str] | None = None
         self._source_term_articles: dict[str, frozenset[str]] | None = None
@@ -228,7 +229,25 @@ class LoadedIndex:
         letters (after German analysis) count, so "ab" or "bei" never match."""
         if (article_id, SOURCE_LANGUAGE) not in self.articles:
             return False
-        return not _source_words(query).isdisjoint(self.title_terms(article_id, SOURCE_LANGUAGE))
+        return not _source_words(query).isdisjoint(self.naming_terms(article_id))
+
+    def naming_terms(self, article_id: str) -> frozenset[str]:
+        """Analysed terms of the German version's title and keywords that name the article
+        on their own: every word of the title and of a one-word keyword, and the first
+        word of a longer keyword. Later words of a keyword qualify the first
+        ("Geburtsurkunde Kindergeld": the birth certificate one needs for child benefit),
+        so a question about child benefit does not name the birth article."""
+        terms = self._naming_terms.get(article_id)
+        if terms is None:
+            article = self.articles[(article_id, SOURCE_LANGUAGE)]
+            found = set(analyze(article.title, SOURCE_LANGUAGE))
+            for keyword in article.keywords:
+                words = keyword.split()
+                found.update(analyze(words[0], SOURCE_LANGUAGE))
+                found.update(analyze(" ".join(w for w in words[1:] if w[:1].islower()),
+                                     SOURCE_LANGUAGE))
+            terms = self._naming_terms[article_id] = frozenset(found)
+        return terms
 
     def translated_articles_naming(self, query: str) -> frozenset[str]:
         """The translated articles (a German version and at least one other) whose German
@@ -243,12 +262,12 @@ class LoadedIndex:
                          if len(self._versions[article_id]) > 1)
 
     def _source_terms(self) -> dict[str, frozenset[str]]:
-        """Each analysed term of a German title or keywords -> the articles it names."""
+        """Each naming term of a German title or keywords -> the articles it names."""
         if self._source_term_articles is None:
             by_term: dict[str, set[str]] = {}
             for article_id, versions in self._versions.items():
                 if SOURCE_LANGUAGE in versions:
-                    for term in self.title_terms(article_id, SOURCE_LANGUAGE):
+                    for term in self.naming_terms(article_id):
                         by_term.setdefault(term, set()).add(article_id)
             self._source_term_articles = {t: frozenset(a) for t, a in by_term.items()}
         return self._source_term_articles
@@ -257,8 +276,11 @@ class LoadedIndex:
         """The text without the words that name a German title or keyword of the
         corpus (words of at least SOURCE_TERM_MIN_CHARS letters after analysis)."""
         if self._source_vocabulary is None:
+            # Every word of a title or keyword is German, also one that names no article.
             self._source_vocabulary = frozenset(
-                term for term in self._source_terms() if len(term) >= SOURCE_TERM_MIN_CHARS)
+                term for (article_id, lang) in self.articles if lang == SOURCE_LANGUAGE
+                for term in self.title_terms(article_id, SOURCE_LANGUAGE)
+                if len(term) >= SOURCE_TERM_MIN_CHARS)
         vocabulary = self._source_vocabulary
 
         def names_term(word: str) -> bool:

@@ -53,6 +53,12 @@ def action(reply: dict[str, Any], kind: str) -> dict[str, Any] | None:
     ("wywoz starych mebli gabaryty", "sperrmuell-anmelden"),
     ("perso abgelaufen was muss ich machen", "personalausweis-beantragen"),
     ("jak sie zameldowac w nowym mieszkaniu", "wohnsitz-anmelden"),
+    # "bigirim": the verb without its prefix meets the article's words
+    ("piştî dawetê ez dixwazim paşnavê mêrê xwe bigirim, ev li ku tê kirin u ci lazim e",
+     "namensaenderung"),
+    # "Standesamt" is only a later word of a paternity keyword: it names that article no more
+    ("bavê min duh li malê mir, divê di cend rojan de em herin Standesamt",
+     "sterbefall-beurkunden"),
 ])
 def test_questions_whose_article_matches_are_answered(client: Any, message: str,
                                                       expected: str) -> None:
@@ -150,7 +156,12 @@ def test_asking_for_a_person_keeps_only_a_confident_topic(client: Any) -> None:
 
 @pytest.mark.parametrize("message", ["quel temps fera t il demain a krefeld",
                                      "che tempo fa domani a krefeld?",
-                                     "Who won the football world cup in 2014?"])
+                                     "Who won the football world cup in 2014?",
+                                     # child benefit is the Familienkasse's: the birth
+                                     # article's "Geburtsurkunde Kindergeld" is no answer
+                                     "kindergeld antrag wo abgeben krefeld",
+                                     "wniosek o kindergeld gdzie skladac",
+                                     "Kindergeld cawa distinim"])
 def test_out_of_scope_is_refused_politely(client: Any, message: str) -> None:
     reply = say(client, message)
     assert reply["type"] == "escalate"

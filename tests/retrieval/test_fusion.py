@@ -112,6 +112,28 @@ def test_the_ranker_sees_german_terms_only_of_translated_articles(
     assert named == {"reisepass": 1.0, "information": 0.0}
 
 
+def test_a_later_noun_of_a_keyword_qualifies_it_and_names_no_article(
+        write_article, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    write_article("geburt", "de", title="Geburt beurkunden",
+                  extra="keywords: [Geburtsurkunde Kindergeld, Ausweis abgelaufen]\n",
+                  body="## Urkunde\n\nDie Geburtsurkunde brauchen Sie für das Kindergeld.")
+    write_article("geburt", "pl", title="Rejestracja urodzenia",
+                  body="## Akt\n\nAkt urodzenia dziecka.")
+    store = IndexStore(tmp_path / "idx")
+    build_index(corpus_dir=tmp_path / "corpus", store=store, embedder=FakeEmbedder())
+    index = LoadedIndex(store.current_dir())
+    # "Geburtsurkunde Kindergeld" is the certificate one needs for child benefit: a
+    # question about child benefit does not name the birth article ...
+    assert index.names_source_term("wniosek o kindergeld gdzie", "geburt") is False
+    assert index.translated_articles_naming("wniosek o kindergeld gdzie") == frozenset()
+    # ... its head word does, and so does a lower-case word that says what happens.
+    assert index.names_source_term("gdzie geburtsurkunde", "geburt") is True
+    assert index.names_source_term("ausweis abgelaufen co robic", "geburt") is True
+    assert index.names_source_term("abgelaufen co robic", "geburt") is True
+    # Every German word of a keyword still counts as German for language detection.
+    assert index.without_source_terms("kindergeld cawa distinim") == "cawa distinim"
+
+
 @pytest.mark.parametrize("mode", list(SearchMode))
 def test_every_mode_ranks_the_lexically_and_densely_obvious_article_first(
     small_index: LoadedIndex, mode: SearchMode
