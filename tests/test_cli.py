@@ -91,6 +91,25 @@ def test_an_unreadable_evaluation_file_is_one_line_before_the_model_loads(
     assert result.stderr.startswith(message.format(path=path))
 
 
+def test_retrieval_questions_without_an_article_are_one_line_or_skipped(
+        tmp_path: Path) -> None:
+    from chatbot.evaluation.datasets import load_questions
+
+    path = tmp_path / "questions.jsonl"
+    # Blind questions that no article answers (out of scope, unanswerable) have nothing
+    # to retrieve; any other question without its article is a mistake in the file.
+    path.write_text('{"lang": "de", "question": "Wetter?", "in_scope": false}\n'
+                    '{"lang": "de", "question": "Pass?", "article_id": "reisepass"}\n',
+                    encoding="utf-8")
+    assert [q.article_id for q in load_questions(path)] == ["reisepass"]
+    path.write_text('{"lang": "de", "question": "Pass?"}\n', encoding="utf-8")
+    result = run_cli("eval", "retrieval", "--questions", str(path),
+                     env={"CHATBOT_INDEX_DIR": str(tmp_path / "none")})
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"error: {path}: question 1 has no article_id")
+
+
 def test_a_missing_sib_split_is_one_line(tmp_path: Path) -> None:
     result = run_cli("eval", "language", "--sib", str(tmp_path), "--split", "dev")
     assert result.returncode == 2, result.stderr

@@ -62,9 +62,15 @@ def load_questions(path: Path, page_langs: dict[str, str] | None = None,
     """OMoS questions (grouped by original or translation direction) or project questions;
     `split` keeps only rows whose `split` field matches (rows without one always match)."""
     questions = []
-    for row in read_jsonl(path):
+    for number, row in enumerate(read_jsonl(path), 1):
         if split is not None and row.get("split", split) != split:
             continue
+        if not row.get("article_id"):
+            if "in_scope" in row:
+                continue  # a blind question no article answers: nothing to retrieve
+            raise DatasetError(f"{path}: question {number} has no article_id")
+        if "lang" not in row:
+            raise DatasetError(f"{path}: question {number} has no lang")
         lang = str(row["lang"])
         article_id = str(row["article_id"])
         source = row.get("machine_translated_from")

@@ -38,6 +38,7 @@ METRICS = ("mrr", "hit@1", "hit@3", "hit@5")
 
 def run_retrieval_eval(settings: Settings, *, questions: Path, pages: Path | None,
                        work_dir: Path | None, detect: bool, split: str | None = None) -> str:
+    load_questions(questions, split=split)  # a mistake in the file fails before the model loads
     embedder = load_embedder(settings)
     profile = load_model_profile(embedder.model_id, settings.model_profile)
     centroids = profile.query_centroids
