@@ -38,10 +38,6 @@ _STOPWORDS = frozenset(word for analysis in _ANALYSIS.values()
                        for word in analysis.stopwords.split())
 _PARTICLES = {code: frozenset(analysis.separable_prefixes.split())
               for code, analysis in _ANALYSIS.items()}
-_VERB_PREFIXES = {code: tuple(analysis.verb_prefixes.split())
-                  for code, analysis in _ANALYSIS.items()}
-VERB_STEM_MIN_CHARS = 5
-"""Letters a word keeps after its verb prefix ("bikim" keeps only "kim": not stripped)."""
 
 
 @lru_cache(maxsize=8)
@@ -66,31 +62,11 @@ def analyze_query(text: str, lang: str | None) -> list[str]:
     written, since a joined form no article holds would only lower it."""
     terms = analyze(text, lang)
     analysis = _ANALYSIS.get(lang) if lang is not None else None
-    if analysis is None or lang is None:
+    particles = _PARTICLES.get(lang) if lang is not None else None
+    if analysis is None or not particles:
         return terms
-    extra: list[str] = []
-    particles = _PARTICLES.get(lang)
-    if particles:
-        extra += _rejoined_verbs(text, particles)
-    prefixes = _VERB_PREFIXES.get(lang)
-    if prefixes:
-        extra += _unprefixed_verbs(text, prefixes)
-    if not extra:
-        return terms
-    return terms + [t for t in dict.fromkeys(_normalised(extra, analysis)) if t not in terms]
-
-
-def _unprefixed_verbs(text: str, prefixes: tuple[str, ...]) -> list[str]:
-    """Each word that starts with a verb prefix, without it: "biguherim" -> "guherim"."""
-    stripped = []
-    for word in _TOKEN.findall(fold(text)):
-        if word in _STOPWORDS:
-            continue
-        for prefix in prefixes:
-            if word.startswith(prefix) and len(word) - len(prefix) >= VERB_STEM_MIN_CHARS:
-                stripped.append(word[len(prefix):])
-                break
-    return stripped
+    joined = _rejoined_verbs(text, particles)
+    return terms + [t for t in dict.fromkeys(_normalised(joined, analysis)) if t not in terms]
 
 
 def _normalised(tokens: list[str], analysis: TextAnalysis) -> list[str]:

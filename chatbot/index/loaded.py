@@ -233,19 +233,27 @@ class LoadedIndex:
 
     def naming_terms(self, article_id: str) -> frozenset[str]:
         """Analysed terms of the German version's title and keywords that name the article
-        on their own: every word of the title and of a one-word keyword, and the first
-        word of a longer keyword. Later words of a keyword qualify the first
-        ("Geburtsurkunde Kindergeld": the birth certificate one needs for child benefit),
-        so a question about child benefit does not name the birth article."""
+        on their own: the title's words; of each keyword its first noun (the first
+        capitalised word), every word that is not a noun ("laute Nachbarn", "Ausweis
+        abgelaufen"), and a later noun that restates the title ("Leistungen für
+        Asylbewerber" in "Leistungen nach dem Asylbewerberleistungsgesetz"). Any other
+        later noun qualifies the first ("Geburtsurkunde Kindergeld": the birth
+        certificate one needs for child benefit), so a question about child benefit
+        does not name the birth article."""
         terms = self._naming_terms.get(article_id)
         if terms is None:
             article = self.articles[(article_id, SOURCE_LANGUAGE)]
-            found = set(analyze(article.title, SOURCE_LANGUAGE))
+            title = frozenset(analyze(article.title, SOURCE_LANGUAGE))
+            found = set(title)
             for keyword in article.keywords:
-                words = keyword.split()
-                found.update(analyze(words[0], SOURCE_LANGUAGE))
-                found.update(analyze(" ".join(w for w in words[1:] if w[:1].islower()),
-                                     SOURCE_LANGUAGE))
+                head_seen = False
+                for word in str(keyword).split():
+                    analysed = analyze(word, SOURCE_LANGUAGE)
+                    if not word[:1].isupper() or not head_seen:
+                        found.update(analysed)
+                    else:
+                        found.update(t for t in analysed if _restates(t, title))
+                    head_seen = head_seen or (word[:1].isupper() and bool(analysed))
             terms = self._naming_terms[article_id] = frozenset(found)
         return terms
 
@@ -315,6 +323,13 @@ class LoadedIndex:
 
     def article_versions(self, article_id: str) -> dict[str, StoredArticle]:
         return dict(self._versions.get(article_id, {}))
+
+
+def _restates(term: str, title: frozenset[str]) -> bool:
+    """Whether a keyword's term is a title word or the stem of one, or the reverse."""
+    return len(term) >= SOURCE_TERM_MIN_CHARS and any(
+        word.startswith(term) or term.startswith(word)
+        for word in title if len(word) >= SOURCE_TERM_MIN_CHARS)
 
 
 @lru_cache(maxsize=64)

@@ -135,10 +135,6 @@ class TextAnalysis(BaseModel):
         default="", description="Folded verb particles that stand apart at the end of a "
                                 "clause (German \"wie melde ich mich um\"), space-separated: "
                                 "each is also joined to the clause's verb-like words (\"ummelde\")")
-    verb_prefixes: str = Field(
-        default="", description="Folded prefixes of inflected verbs (Kurmanji \"bi\", \"di\"), "
-                                "space-separated: a question's word that starts with one also "
-                                "searches the word without it (\"biguherim\": \"guherim\")")
 
     @model_validator(mode="after")
     def _one_way_to_normalise(self) -> TextAnalysis:

@@ -53,9 +53,6 @@ def action(reply: dict[str, Any], kind: str) -> dict[str, Any] | None:
     ("wywoz starych mebli gabaryty", "sperrmuell-anmelden"),
     ("perso abgelaufen was muss ich machen", "personalausweis-beantragen"),
     ("jak sie zameldowac w nowym mieszkaniu", "wohnsitz-anmelden"),
-    # "bigirim": the verb without its prefix meets the article's words
-    ("piştî dawetê ez dixwazim paşnavê mêrê xwe bigirim, ev li ku tê kirin u ci lazim e",
-     "namensaenderung"),
     # "Standesamt" is only a later word of a paternity keyword: it names that article no more
     ("bavê min duh li malê mir, divê di cend rojan de em herin Standesamt",
      "sterbefall-beurkunden"),

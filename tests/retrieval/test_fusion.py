@@ -115,7 +115,8 @@ def test_the_ranker_sees_german_terms_only_of_translated_articles(
 def test_a_later_noun_of_a_keyword_qualifies_it_and_names_no_article(
         write_article, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     write_article("geburt", "de", title="Geburt beurkunden",
-                  extra="keywords: [Geburtsurkunde Kindergeld, Ausweis abgelaufen]\n",
+                  extra="keywords: [Geburtsurkunde Kindergeld, Ausweis abgelaufen, "
+                        "laute Nachbarn, Hilfe für Geburtshelfer, '']\n",
                   body="## Urkunde\n\nDie Geburtsurkunde brauchen Sie für das Kindergeld.")
     write_article("geburt", "pl", title="Rejestracja urodzenia",
                   body="## Akt\n\nAkt urodzenia dziecka.")
@@ -126,10 +127,12 @@ def test_a_later_noun_of_a_keyword_qualifies_it_and_names_no_article(
     # question about child benefit does not name the birth article ...
     assert index.names_source_term("wniosek o kindergeld gdzie", "geburt") is False
     assert index.translated_articles_naming("wniosek o kindergeld gdzie") == frozenset()
-    # ... its head word does, and so does a lower-case word that says what happens.
+    # ... its first noun does, and so do words that are not nouns, before or after it
     assert index.names_source_term("gdzie geburtsurkunde", "geburt") is True
-    assert index.names_source_term("ausweis abgelaufen co robic", "geburt") is True
     assert index.names_source_term("abgelaufen co robic", "geburt") is True
+    assert index.names_source_term("nachbarn", "geburt") is True
+    # a later noun that restates the title still names the article
+    assert index.names_source_term("geburtshelfer", "geburt") is True
     # Every German word of a keyword still counts as German for language detection.
     assert index.without_source_terms("kindergeld cawa distinim") == "cawa distinim"
 
