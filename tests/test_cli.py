@@ -108,6 +108,13 @@ def test_retrieval_questions_without_an_article_are_one_line_or_skipped(
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith(f"error: {path}: question 1 has no article_id")
+    # a split the file does not have is a mistake too, not an empty table
+    path.write_text('{"lang": "de", "question": "Pass?", "article_id": "reisepass", '
+                    '"split": "train"}\n', encoding="utf-8")
+    result = run_cli("eval", "retrieval", "--questions", str(path), "--split", "dev",
+                     env={"CHATBOT_INDEX_DIR": str(tmp_path / "none")})
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"error: {path}: no questions with an article in split")
 
 
 def test_a_missing_sib_split_is_one_line(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from chatbot.corpus import chunk_article, load_corpus
 from chatbot.embedding import load_embedder
 from chatbot.embedding.base import Embedder
 from chatbot.embedding.centering import QueryCentroids, fit_query_centroids
-from chatbot.errors import CorpusError
+from chatbot.errors import CorpusError, DatasetError
 from chatbot.evaluation.datasets import load_omos_pages, load_questions
 from chatbot.evaluation.retrieval import evaluate_retrieval, format_table
 from chatbot.index import IndexStore, LoadedIndex
@@ -38,7 +38,10 @@ METRICS = ("mrr", "hit@1", "hit@3", "hit@5")
 
 def run_retrieval_eval(settings: Settings, *, questions: Path, pages: Path | None,
                        work_dir: Path | None, detect: bool, split: str | None = None) -> str:
-    load_questions(questions, split=split)  # a mistake in the file fails before the model loads
+    # A mistake in the file, or a split it does not have, fails before the model loads.
+    if not load_questions(questions, split=split):
+        raise DatasetError(f"{questions}: no questions with an article"
+                           + (f" in split {split!r}" if split else ""))
     embedder = load_embedder(settings)
     profile = load_model_profile(embedder.model_id, settings.model_profile)
     centroids = profile.query_centroids

@@ -223,10 +223,11 @@ class LoadedIndex:
 
     def names_source_term(self, query: str, article_id: str) -> bool:
         """Whether the query contains a word of the source-language (German) version's
-        title or keywords: citizens writing in Turkish, Polish or Kurmanji type the
-        official German name ("kinderreisepass", "Anmeldung") where their own language's
-        version says it in their words. Only words of at least SOURCE_TERM_MIN_CHARS
-        letters (after German analysis) count, so "ab" or "bei" never match."""
+        title or keywords that names the article (`naming_terms`): citizens writing in
+        Turkish, Polish or Kurmanji type the official German name ("kinderreisepass",
+        "Anmeldung") where their own language's version says it in their words. Only
+        words of at least SOURCE_TERM_MIN_CHARS letters (after German analysis) count,
+        so "ab" or "bei" never match."""
         if (article_id, SOURCE_LANGUAGE) not in self.articles:
             return False
         return not _source_words(query).isdisjoint(self.naming_terms(article_id))

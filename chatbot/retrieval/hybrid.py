@@ -67,8 +67,8 @@ class ArticleHit:
     lexical_raw: float = 0.0
     """log1p of the raw BM25 score in the query's language (not relative to other hits)."""
     source_term: float = 0.0
-    """1 when the query names a word of the German version's title or keywords (see
-    `LoadedIndex.names_source_term`), else 0."""
+    """1 when the query names a word of the German version's title or keywords that names
+    the article (see `LoadedIndex.names_source_term`), else 0."""
     coverage: float = 0.0
     """Share of the query's content terms found anywhere in the shown version."""
     title_coverage: float = 0.0
