@@ -50,4 +50,3 @@ def test_a_separated_german_verb_particle_is_joined_to_its_verb_again() -> None:
     # articles are analysed without joining, and so is a language without such particles
     assert "ummeld" not in analyze("Bitte melden Sie sich um", "de")
     assert analyze_query("where do i sign up", "en") == ["sign", "up"]
-
