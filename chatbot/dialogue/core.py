@@ -173,7 +173,7 @@ class _Turn:
         found = self._search(self.message)
         hits = self._for_whom_asked(found, data, current)
         own = self.d.policy.decide(hits, self.text_code)
-        if (hits is not found and own.evidence is Evidence.NONE
+        if (len(hits) < len(found) and own.evidence is Evidence.NONE
                 and self.d.policy.decide(found, self.text_code).evidence is not Evidence.NONE):
             # A children's article matched, so the question is the city's: not "out of
             # scope", but the best other article as the one that may help.
@@ -231,7 +231,7 @@ class _Turn:
         if not any(not for_children(h) and h.score >= CHILD_ALTERNATIVE_MIN_SHARE * hits[0].score
                    for h in hits):
             return hits
-        return [h for h in hits if not for_children(h)]  # a new list: the caller checks
+        return [h for h in hits if not for_children(h)]
 
     def _named_topic(self, data: LanguageData) -> ArticleHit | None:
         """The topic a message names besides what it asks ("Termin für den Reisepass"
