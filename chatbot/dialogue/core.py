@@ -178,6 +178,9 @@ class _Turn:
             # A children's article matched, so the question is the city's: not "out of
             # scope", but the best other article as the one that may help.
             own = Decision(ReplyType.ESCALATE, Evidence.WEAK, hits[:1], own.confidence)
+        wants_person = intents.asks_for_human(self.message)
+        if not wants_person and self._asks_another_authority(data, own, current):
+            return self._out_of_scope(own.confidence)
         # A rescued article answers the message as it stands (last, in _decided); it is
         # not evidence enough to override a follow-up's topic or to say what a person
         # request, a complaint or a booking is about.
@@ -186,7 +189,6 @@ class _Turn:
             # "a dla dziecka?" after a registration question: its only evidence is the
             # word for child, which names the child's passport; it asks about the topic.
             own_topic = None
-        wants_person = intents.asks_for_human(self.message)
         complains = intents.complains(self.message)
         if (complains and not wants_person and own_topic is not None
                 and self._takes_complaints(own_topic)):
@@ -232,6 +234,31 @@ class _Turn:
                    for h in hits):
             return hits
         return [h for h in hits if not for_children(h)]
+
+    def _asks_another_authority(self, data: LanguageData, own: Decision,
+                                current: ArticleHit | None) -> bool:
+        """Whether the message asks about what another authority handles ("wniosek o
+        kindergeld gdzie skladac": the Familienkasse's) and neither the article it matched
+        nor the conversation's topic speaks of it. "Kindergeld" shares its first letters
+        with "Kinderreisepass", and the library's opening hours read like the hotline's.
+        Another authority named beside a city service matched with certainty (the
+        policy's `sure_min`) is only the reason for it: "a residence certificate for the
+        consulate, how much is it?" asks for the city's certificate."""
+        if own.type is ReplyType.ANSWER and own.confidence >= self.d.policy.sure_min:
+            return False
+        source = self.d.languages.get(SOURCE_LANGUAGE, data)
+        named = {*data.other_authorities_named(self.message),
+                 *source.other_authorities_named(self.message)}
+        if not named:
+            return False
+        articles = [*own.hits[:1], *([current] if current is not None else [])]
+        for article in articles:
+            versions = self.d.searcher.article_versions(article.article_id).values()
+            text = normalise(" ".join(part for v in versions
+                                      for part in (v.title, *v.keywords, v.body)))
+            if any(f" {cue}" in f" {text}" for cue in named):
+                return False
+        return True
 
     def _named_topic(self, data: LanguageData) -> ArticleHit | None:
         """The topic a message names besides what it asks ("Termin für den Reisepass"

@@ -1,9 +1,10 @@
 """Lexical analysis for BM25: accent folding plus a light per-language normalisation.
 
 Folding makes "Fuehrerschein", "Führerschein" and "fuhrerschein" meet, and Turkish
-dotless i or Kurmanji circumflexes typed without accents still match. Snowball
-stemmers exist for de, en, fr, it and tr; Polish and Kurmanji have none, so their
-words are cut to a prefix, which conflates most inflected forms of a stem. Which one a
+dotless i or Kurmanji circumflexes typed without accents still match. German, English,
+French and Italian use Snowball stemmers; Polish and Kurmanji have none, and Turkish's
+needs the letters folding removes, so their words are cut to a prefix, which conflates
+most inflected forms of a stem. Which one a
 language uses, and its stop words, is language data (`analysis` in its registry file).
 """
 

@@ -30,6 +30,9 @@ class Aspect(StrEnum):
     APPOINTMENT = "appointment"
     ONLINE = "online"
     VALIDITY = "validity"
+    ELIGIBILITY = "eligibility"
+    """Who may have it ("am I eligible", "j'ai droit au Wohngeld?"): the "Who can get
+    it?" or "Requirements" section."""
     CHILD = "child"
     """For a child: "and for my child?" keeps the topic and looks for what it says about
     children."""
@@ -167,6 +170,11 @@ class LanguageData(BaseModel):
         description="Words that point back to the previous topic even in a long message")
     weekdays: tuple[str, str, str, str, str, str, str] = Field(
         description="Monday to Sunday as the hotline template uses them")
+    other_authorities: tuple[str, ...] = Field(
+        default=(), description="Normalised words or phrases naming what other authorities "
+                                "handle (child benefit, tax returns, consulates, the "
+                                "library): a question naming one is out of scope unless "
+                                "the article it matched speaks of it")
     detection: DetectionCues
     analysis: TextAnalysis
 
@@ -216,6 +224,11 @@ class LanguageData(BaseModel):
         norm = normalise(text)
         return (_matches(norm, self.defect_report.report)
                 and _matches(norm, self.defect_report.status))
+
+    def other_authorities_named(self, text: str) -> list[str]:
+        """The `other_authorities` cues the text names."""
+        norm = normalise(text)
+        return [cue for cue in self.other_authorities if _matches(norm, (cue,))]
 
     def points_back(self, words: list[str]) -> bool:
         """Whether any of these normalised words refers back to the previous topic."""

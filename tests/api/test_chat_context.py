@@ -158,7 +158,14 @@ def test_asking_for_a_person_keeps_only_a_confident_topic(client: Any) -> None:
                                      # article's "Geburtsurkunde Kindergeld" is no answer
                                      "kindergeld antrag wo abgeben krefeld",
                                      "wniosek o kindergeld gdzie skladac",
-                                     "Kindergeld cawa distinim"])
+                                     "Kindergeld cawa distinim",
+                                     # other authorities' services that read like the
+                                     # city's hotline, children's or guarantee articles
+                                     "horaires de la piscine",
+                                     "how do i get a library card and what are the "
+                                     "opening times of the city library",
+                                     "come si fa la dichiarazione dei redditi in germania",
+                                     "ile kosztuje basen dla dzieci"])
 def test_out_of_scope_is_refused_politely(client: Any, message: str) -> None:
     reply = say(client, message)
     assert reply["type"] == "escalate"
@@ -168,6 +175,29 @@ def test_out_of_scope_is_refused_politely(client: Any, message: str) -> None:
     assert ticket is not None
     assert ticket["department"] is None
     assert action(reply, "hotline") is not None
+
+
+def test_another_authority_named_as_the_reason_keeps_the_citys_answer(client: Any) -> None:
+    reply = say(client, "mi serve un certificato di residenza per il consolato, quanto costa")
+    assert (reply["type"], article(reply)) == ("answer", "meldebescheinigung"), reply["text"]
+
+
+@pytest.mark.parametrize(("message", "expected", "fact"), [
+    # "Who can get a WBS?" is the section for "do i qualify"
+    ("what even is a WBS and how do i know if i qualify", "wohnberechtigungsschein",
+     "income limits"),
+    # "Was bringe ich mit?" is the documents section
+    ("mein sohn kommt nächstes jahr in die schule. wann ist die untersuchung beim "
+     "gesundheitsamt und was muss ich mitbringen", "schuleingangsuntersuchung", "Impfpass"),
+    # Turkish typed without its letters: "kopek" and "Köpeğinizi" meet
+    ("köpek aldim kaydettirmem lazim mi kac gun icinde", "hund-anmelden-hundesteuer",
+     "belediyeye kaydettirmek"),
+])
+def test_the_answer_quotes_the_section_asked_for(client: Any, message: str, expected: str,
+                                                 fact: str) -> None:
+    reply = say(client, message)
+    assert (reply["type"], article(reply)) == ("answer", expected), reply["text"]
+    assert fact in reply["text"]
 
 
 def test_the_ticket_holds_only_the_question_that_escalated(client: Any) -> None:

@@ -46,6 +46,10 @@ def test_every_supported_language_has_complete_data() -> None:
     ("it", "come si rinnova la patente", [Aspect.PROCEDURE]),
     ("tr", "bebegim icin pasaport", [Aspect.CHILD]),
     ("en", "what does my 3 year old need", [Aspect.CHILD]),
+    ("en", "what even is a WBS and how do i know if i qualify",
+     [Aspect.ELIGIBILITY, Aspect.PROCEDURE]),
+    ("fr", "etudiant avec un petit job, j ai droit au wohngeld ou pas", [Aspect.ELIGIBILITY]),
+    ("pl", "potrzebuje gesundheitszeugnis, trzeba sie umawiac?", [Aspect.APPOINTMENT]),
 ])
 def test_aspects_typed_without_accents(lang: str, question: str,
                                        aspects: list[Aspect]) -> None:
@@ -61,6 +65,16 @@ def test_aspects_typed_without_accents(lang: str, question: str,
     ("fr", "Demande en ligne", Aspect.PROCEDURE), ("pl", "Jak złożyć wniosek", Aspect.PROCEDURE),
     ("ku", "Serlêdana bi înternetê", Aspect.PROCEDURE), ("tr", "İşleyiş", Aspect.PROCEDURE),
     ("it", "Dove e quando?", Aspect.PROCEDURE),
+    ("de", "Was bringe ich mit?", Aspect.DOCUMENTS), ("fr", "Que dois-je apporter ?",
+                                                     Aspect.DOCUMENTS),
+    ("tr", "Yanımda ne getirmeliyim?", Aspect.DOCUMENTS),
+    ("ku", "Ez çi bi xwe re bînim?", Aspect.DOCUMENTS),
+    ("en", "Who can get a WBS?", Aspect.ELIGIBILITY), ("de", "Wer hat Anspruch?",
+                                                       Aspect.ELIGIBILITY),
+    ("tr", "Kimler hak sahibidir?", Aspect.ELIGIBILITY), ("ku", "Kî mafdar e?",
+                                                          Aspect.ELIGIBILITY),
+    ("pl", "Warunki ogólne", Aspect.ELIGIBILITY), ("it", "Chi ne ha diritto?",
+                                                   Aspect.ELIGIBILITY),
 ])
 def test_article_headings_answer_aspects(lang: str, heading: str, aspect: Aspect) -> None:
     assert load_language(lang).answers(heading, aspect)
@@ -115,7 +129,7 @@ def test_cues_are_written_as_they_are_compared() -> None:
     for code in SUPPORTED_LANGUAGES:
         data = load_language(code)
         lists = [data.appointment_request, data.appointment_change, data.human_request,
-                 data.complaint]
+                 data.complaint, data.other_authorities]
         lists += [c for cues in data.aspects.values()
                   for c in (cues.question, cues.heading, cues.heading_not)]
         for cues in lists:
@@ -187,3 +201,19 @@ def test_broken_or_missing_language_files_name_the_file(tmp_path: Path) -> None:
 ])
 def test_words_that_only_look_like_asking_how_or_where(lang: str, question: str) -> None:
     assert Aspect.PROCEDURE not in load_language(lang).asks(question)
+
+
+@pytest.mark.parametrize(("lang", "question", "named"), [
+    # German names are German data: the dialogue checks them in every language's message
+    ("de", "jak zlozyc wniosek o kindergeld", ["kindergeld"]),
+    ("pl", "ile kosztuje basen dla dzieci", ["basen"]),
+    ("fr", "horaires de la piscine", ["piscine"]),
+    ("it", "come si fa la dichiarazione dei redditi in germania",
+     ["dichiarazione dei redditi"]),
+    ("tr", "sehir kutuphanesine uye olmak istiyorum", ["kutuphane"]),
+    # the dog tax is the city's: only a tax return is the tax office's
+    ("fr", "c combien l impot sur les chiens", []),
+    ("de", "Reisepass beantragen", []),
+])
+def test_what_other_authorities_handle(lang: str, question: str, named: list[str]) -> None:
+    assert load_language(lang).other_authorities_named(question) == named
