@@ -35,7 +35,7 @@ REPORTS = {
            "yolda cukur var", "parkta kacak dokum yapilmis", "oyun parkindaki salincak kirik",
            "parkin yanina cop birakmislar"],
     "ku": ["Lampa kolanê xera ye", "lampa kolane venabe", "lampa kolana me venaye",
-           "qulek mezin di re de heye",
+           "qulek mezin di re de heye", "li kolana me çaleke mezin heye",
            "li parka zarokan salincax sikestiye"],
 }
 NOT_REPORTS = [
