@@ -251,12 +251,16 @@ class _Turn:
                  *source.other_authorities_named(self.message)}
         if not named:
             return False
+        # A concept in any language: the Turkish question's "konsolosluk" is the German
+        # article's "Botschaft".
+        cues = {cue for language in self.d.languages.values() for concept in named
+                for cue in language.other_authorities.get(concept, ())}
         articles = [*own.hits[:1], *([current] if current is not None else [])]
         for article in articles:
             versions = self.d.searcher.article_versions(article.article_id).values()
-            text = normalise(" ".join(part for v in versions
-                                      for part in (v.title, *v.keywords, v.body)))
-            if any(f" {cue}" in f" {text}" for cue in named):
+            text = " " + normalise(" ".join(part for v in versions
+                                            for part in (v.title, *v.keywords, v.body)))
+            if any(f" {cue}" in text for cue in cues):
                 return False
         return True
 

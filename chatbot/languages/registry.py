@@ -170,11 +170,12 @@ class LanguageData(BaseModel):
         description="Words that point back to the previous topic even in a long message")
     weekdays: tuple[str, str, str, str, str, str, str] = Field(
         description="Monday to Sunday as the hotline template uses them")
-    other_authorities: tuple[str, ...] = Field(
-        default=(), description="Normalised words or phrases naming what other authorities "
-                                "handle (child benefit, tax returns, consulates, the "
-                                "library): a question naming one is out of scope unless "
-                                "the article it matched speaks of it")
+    other_authorities: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="Per concept (child_benefit, tax, foreign_missions, library, ...), "
+                    "normalised words or phrases naming what other authorities handle: a "
+                    "question naming one is out of scope unless the article it matched "
+                    "speaks of that concept in any language")
     detection: DetectionCues
     analysis: TextAnalysis
 
@@ -226,9 +227,10 @@ class LanguageData(BaseModel):
                 and _matches(norm, self.defect_report.status))
 
     def other_authorities_named(self, text: str) -> list[str]:
-        """The `other_authorities` cues the text names."""
+        """The `other_authorities` concepts the text names."""
         norm = normalise(text)
-        return [cue for cue in self.other_authorities if _matches(norm, (cue,))]
+        return [concept for concept, cues in self.other_authorities.items()
+                if _matches(norm, cues)]
 
     def points_back(self, words: list[str]) -> bool:
         """Whether any of these normalised words refers back to the previous topic."""

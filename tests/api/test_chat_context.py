@@ -177,9 +177,19 @@ def test_out_of_scope_is_refused_politely(client: Any, message: str) -> None:
     assert action(reply, "hotline") is not None
 
 
-def test_another_authority_named_as_the_reason_keeps_the_citys_answer(client: Any) -> None:
-    reply = say(client, "mi serve un certificato di residenza per il consolato, quanto costa")
-    assert (reply["type"], article(reply)) == ("answer", "meldebescheinigung"), reply["text"]
+@pytest.mark.parametrize(("message", "expected"), [
+    # matched with certainty: the consulate is only why the certificate is needed
+    ("mi serve un certificato di residenza per il consolato, quanto costa",
+     "meldebescheinigung"),
+    # the Turkish version never says "konsolosluk", the German one says "Botschaft": the
+    # article speaks of foreign missions, so the consulate is part of its topic
+    ("konsolosluk benden verpflichtungserklarung istiyor, nasil alirim",
+     "verpflichtungserklaerung"),
+])
+def test_another_authority_named_as_the_reason_keeps_the_citys_answer(
+        client: Any, message: str, expected: str) -> None:
+    reply = say(client, message)
+    assert (reply["type"], article(reply)) == ("answer", expected), reply["text"]
 
 
 @pytest.mark.parametrize(("message", "expected", "fact"), [
