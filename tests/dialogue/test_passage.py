@@ -53,7 +53,8 @@ def test_lead_plus_the_whole_matching_section() -> None:
 def test_a_contact_line_is_never_quoted_alone() -> None:
     passage = select_passage(BODY, scores(Documents=0.80, Frais=0.81, Contact=0.90),
                              contact_marker="02151 86-0")
-    assert passage.headings == ["Frais"]
+    # the short fees section rides along with the best longer one
+    assert passage.headings == ["Documents", "Frais"]
     assert len("Hotline centrale : 02151 86-0 (du lundi au jeudi de 8 h à 17 h).") \
         <= CONTACT_ONLY_CHARS
 
@@ -114,8 +115,11 @@ def test_a_section_that_repeats_the_lead_loses_a_near_tie() -> None:
     body = ("Mit einem Wohnberechtigungsschein mieten Sie eine geförderte Wohnung, wenn "
             "Ihr Einkommen die Grenze nicht übersteigt.\n\n## Was ist ein WBS?\n"
             "Der Wohnberechtigungsschein erlaubt, eine geförderte Wohnung zu mieten, wenn "
-            "Ihr Einkommen die Grenze nicht übersteigt.\n\n## Unterlagen\n"
-            "- Antrag\n- Einkommensnachweise aller Personen im Haushalt\n")
+            "Ihr Einkommen die Grenze nicht übersteigt. Eine geförderte Wohnung mieten Sie "
+            "nur mit Wohnberechtigungsschein.\n\n## Unterlagen\n"
+            "- Antrag\n- Einkommensnachweise aller Personen im Haushalt\n- Personalausweis "
+            "oder Reisepass\n- Mietvertrag oder Wohnungsangebot\n- Nachweise über "
+            "Unterhalt und Renten\n")
     near_tie = scores(**{"Was ist ein WBS?": 0.86, "Unterlagen": 0.84})
     assert select_passage(body, near_tie).headings == ["Unterlagen"]
     # Without the lead quoted, nothing is repeated: the better cosine wins.
@@ -130,7 +134,8 @@ def test_a_long_question_gets_the_best_sections_but_never_the_contact_line() -> 
 
 
 def test_a_long_question_gets_at_most_three_sections_in_article_order() -> None:
-    body = "Lead.\n\n" + "".join(f"## S{i}\nText {i}.\n\n" for i in range(5))
+    body = "Lead.\n\n" + "".join(f"## S{i}\nText {i}. {'More words. ' * 15}\n\n"
+                                  for i in range(5))
     passage = select_passage(body, scores(S0=0.80, S1=0.90, S2=0.70, S3=0.88, S4=0.86),
                              several_sections=True)
     assert passage.headings == ["S1", "S3", "S4"]
@@ -138,9 +143,10 @@ def test_a_long_question_gets_at_most_three_sections_in_article_order() -> None:
 
 
 def test_a_heading_the_question_names_breaks_a_near_tie() -> None:
-    body = ("Ein Wunschkennzeichen wählen Sie selbst.\n\n## Termin\nFür die Zulassung brauchen "
-            "Sie einen Termin.\n\n## So reservieren Sie\nOnline reservieren; Sie erhalten eine "
-            "Reservierungsnummer.\n")
+    termin = "Für die Zulassung brauchen Sie einen Termin. " * 4
+    reservieren = "Online reservieren; Sie erhalten eine Reservierungsnummer. " * 3
+    body = (f"Ein Wunschkennzeichen wählen Sie selbst.\n\n## Termin\n{termin}\n\n"
+            f"## So reservieren Sie\n{reservieren}\n")
     near_tie = scores(Termin=0.86, So_reservieren_Sie=0.85)
     assert select_passage(body, near_tie).headings == ["Termin"]
 
@@ -151,3 +157,15 @@ def test_a_heading_the_question_names_breaks_a_near_tie() -> None:
     # A clear difference in what the section says is not overturned by its heading.
     clear = scores(Termin=0.90, So_reservieren_Sie=0.85)
     assert select_passage(body, clear, named=named).headings == ["Termin"]
+
+
+def test_a_short_section_rides_along_without_taking_a_place() -> None:
+    body = ("Lead.\n\n## How to apply\n" + "Apply in person with the form. " * 8
+            + "\n\n## Processing time\nAbout two weeks.\n\n## Background\n"
+            + "Some history of the service. " * 8 + "\n")
+    best = scores(Processing_time=0.90, How_to_apply=0.88, Background=0.80)
+    # a short question gets one section: the short one above it comes along
+    assert select_passage(body, best).headings == ["How to apply", "Processing time"]
+    # below the long section it does not
+    lower = scores(How_to_apply=0.90, Processing_time=0.88, Background=0.80)
+    assert select_passage(body, lower).headings == ["How to apply"]
