@@ -179,7 +179,11 @@ class _Turn:
             # scope", but the best other article as the one that may help.
             own = Decision(ReplyType.ESCALATE, Evidence.WEAK, hits[:1], own.confidence)
         wants_person = intents.asks_for_human(self.message)
-        if not wants_person and self._asks_another_authority(data, own, current):
+        complains = intents.complains(self.message)
+        # A person request or a complaint ("Beschwerde über das Hallenbad") still reaches a
+        # person, as below.
+        if not (wants_person or complains) and self._asks_another_authority(data, own,
+                                                                             current):
             return self._out_of_scope(own.confidence)
         # A rescued article answers the message as it stands (last, in _decided); it is
         # not evidence enough to override a follow-up's topic or to say what a person
@@ -189,7 +193,6 @@ class _Turn:
             # "a dla dziecka?" after a registration question: its only evidence is the
             # word for child, which names the child's passport; it asks about the topic.
             own_topic = None
-        complains = intents.complains(self.message)
         if (complains and not wants_person and own_topic is not None
                 and self._takes_complaints(own_topic)):
             # "Who do I complain to about the noise?": the noise article answers it; the

@@ -65,6 +65,9 @@ and costs a line. A section the question asks for takes its place whatever its l
 Blind train questions with the right article (batches 1-6), every asked fact quoted:
 321 -> 327 of 351 (replies 1,681 -> 1,765 characters on average; letting an asked-for
 short section ride along too: 330 at 1,813, and at 200 characters 334 at 1,976)."""
+SHORT_SECTIONS_MAX = 2
+"""Short sections that ride along at most: an article of many one-line sections is not
+quoted whole."""
 
 
 @dataclass(frozen=True)
@@ -156,18 +159,26 @@ def select_passage(body: str, scores: Sequence[SectionScore], *, summary: str | 
         if answering:
             chosen.append(max(answering, key=score))
     by_score = sorted(candidates, key=lambda s: (-score(s), candidates.index(s)))
+    chosen = chosen[:MAX_SECTIONS]
     wanted = MAX_SECTIONS if several_sections else 1
     # A section asked for takes a place whatever its length; of the others, a short one
-    # rides along.
-    taken = len(chosen)
+    # rides along (at most SHORT_SECTIONS_MAX of them).
+    taken, riders = len(chosen), 0
     for section in by_score:
         if taken >= wanted:
             break
-        if section not in chosen:
-            chosen.append(section)
-            taken += len(section.text) >= SHORT_SECTION_CHARS
+        if section in chosen:
+            continue
+        if len(section.text) >= SHORT_SECTION_CHARS:
+            taken += 1
+        elif riders < SHORT_SECTIONS_MAX:
+            riders += 1
+        else:
+            continue
+        chosen.append(section)
     chosen = sorted(chosen, key=candidates.index)
-    # Each of several sections gets a little more than half: most are short.
+    # Each of several sections that are not short gets a little more than half: most
+    # are short; a short one needs no budget.
     long_sections = sum(len(s.text) >= SHORT_SECTION_CHARS for s in chosen)
     budget = max_chars if long_sections <= 1 else max_chars // 2 + 150
     quoted, truncated = [], False

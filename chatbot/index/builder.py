@@ -27,6 +27,7 @@ from chatbot.embedding.base import Embedder, Vectors
 from chatbot.embedding.centering import center_documents, document_means
 from chatbot.errors import ChatbotError, CorpusError, PublishRefusedError
 from chatbot.index import lexical_index, vector_index
+from chatbot.index.lexical import analysis_fingerprint
 from chatbot.index.manifest import FileError, IndexManifest, VectorIndexInfo
 from chatbot.index.publish_guard import (
     DEFAULT_MAX_SHRINK,
@@ -56,8 +57,12 @@ class BuildResult:
 
 
 def corpus_hash(corpus_dir: Path) -> str:
-    """Hash of every article file's name and bytes: equal hashes mean nothing to rebuild."""
+    """Hash of every article file's name and bytes, and of the languages' text analysis
+    that turns them into BM25 terms: equal hashes mean nothing to rebuild (a language
+    file that changes its stemmer, prefix or stop words makes the index stale)."""
     digest = hashlib.sha256()
+    digest.update(analysis_fingerprint().encode())
+    digest.update(b"\0")
     for path in sorted(corpus_dir.rglob("*.md")):
         digest.update(path.relative_to(corpus_dir).as_posix().encode())
         digest.update(b"\0")

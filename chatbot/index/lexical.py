@@ -10,6 +10,7 @@ language uses, and its stop words, is language data (`analysis` in its registry 
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 
@@ -39,6 +40,13 @@ _STOPWORDS = frozenset(word for analysis in _ANALYSIS.values()
                        for word in analysis.stopwords.split())
 _PARTICLES = {code: frozenset(analysis.separable_prefixes.split())
               for code, analysis in _ANALYSIS.items()}
+
+
+def analysis_fingerprint() -> str:
+    """Every language's text analysis as one string: an index whose BM25 terms were made
+    with another analysis is stale (`chatbot.index.builder.corpus_hash`)."""
+    return json.dumps({code: analysis.model_dump(mode="json")
+                       for code, analysis in sorted(_ANALYSIS.items())}, sort_keys=True)
 
 
 @lru_cache(maxsize=8)
@@ -77,8 +85,8 @@ def _normalised(tokens: list[str], analysis: TextAnalysis) -> list[str]:
         return [str(t) for t in _stemmer(analysis.stemmer).stemWords(tokens)]
     if analysis.prefix is not None:
         length = analysis.prefix
-        # A long word is also kept whole: German compounds typed into Polish or
-        # Kurmanji ("kinderreisepass") must not shrink to their first six letters.
+        # A long word is also kept whole: German compounds typed into Polish, Turkish or
+        # Kurmanji ("kinderreisepass") must not shrink to their first letters.
         return [form for t in tokens
                 for form in ((t[:length], t) if len(t) >= length + 4 else (t[:length],))]
     return tokens

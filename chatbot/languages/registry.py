@@ -174,8 +174,9 @@ class LanguageData(BaseModel):
         default_factory=dict,
         description="Per concept (child_benefit, tax, foreign_missions, library, ...), "
                     "normalised words or phrases naming what other authorities handle: a "
-                    "question naming one is out of scope unless the article it matched "
-                    "speaks of that concept in any language")
+                    "question naming one is out of scope unless the article it matched, "
+                    "or the conversation's topic, speaks of that concept in any language, "
+                    "or the article was matched with certainty (the policy's sure_min)")
     detection: DetectionCues
     analysis: TextAnalysis
 

@@ -177,6 +177,14 @@ def test_out_of_scope_is_refused_politely(client: Any, message: str) -> None:
     assert action(reply, "hotline") is not None
 
 
+def test_a_complaint_about_another_authoritys_service_still_reaches_a_person(
+        client: Any) -> None:
+    reply = say(client, "i want to complain about the swimming pool, the showers are dirty")
+    assert reply["type"] == "escalate"
+    assert "in touch with a person" in reply["text"], reply["text"]
+    assert action(reply, "ticket") is not None
+
+
 @pytest.mark.parametrize(("message", "expected"), [
     # matched with certainty: the consulate is only why the certificate is needed
     ("mi serve un certificato di residenza per il consolato, quanto costa",

@@ -169,3 +169,9 @@ def test_a_short_section_rides_along_without_taking_a_place() -> None:
     # below the long section it does not
     lower = scores(How_to_apply=0.90, Processing_time=0.88, Background=0.80)
     assert select_passage(body, lower).headings == ["How to apply"]
+
+
+def test_at_most_two_short_sections_ride_along() -> None:
+    body = "Lead.\n\n" + "".join(f"## S{i}\nOne line {i}.\n\n" for i in range(6))
+    best = scores(S0=0.95, S1=0.94, S2=0.93, S3=0.92, S4=0.91, S5=0.90)
+    assert select_passage(body, best).headings == ["S0", "S1"]

@@ -47,6 +47,20 @@ def test_build_publishes_a_complete_version_with_manifest(write_article, tmp_pat
     assert index_is_current(store, tmp_path / "corpus", "fake-embedder")
 
 
+def test_another_text_analysis_makes_the_index_stale(write_article, tmp_path: Path,
+                                                    fake_embedder: FakeEmbedder,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # The BM25 terms are stored analysed: Turkish cut to prefixes instead of stemmed must
+    # rebuild them, though no article changed.
+    make_corpus(write_article)
+    build(tmp_path, fake_embedder)
+    store = IndexStore(tmp_path / "idx")
+    assert index_is_current(store, tmp_path / "corpus", "fake-embedder")
+    monkeypatch.setattr("chatbot.index.builder.analysis_fingerprint",
+                        lambda: '{"tr": {"stemmer": "turkish"}}')
+    assert not index_is_current(store, tmp_path / "corpus", "fake-embedder")
+
+
 def test_rebuild_reuses_vectors_of_unchanged_chunks(write_article, tmp_path: Path) -> None:
     make_corpus(write_article)
     first = FakeEmbedder()

@@ -50,6 +50,9 @@ def test_every_supported_language_has_complete_data() -> None:
      [Aspect.ELIGIBILITY, Aspect.PROCEDURE]),
     ("fr", "etudiant avec un petit job, j ai droit au wohngeld ou pas", [Aspect.ELIGIBILITY]),
     ("pl", "potrzebuje gesundheitszeugnis, trzeba sie umawiac?", [Aspect.APPOINTMENT]),
+    # asking for an appointment, not who may have the service: the booking stays
+    ("tr", "pasaport icin randevu alabilir miyim", [Aspect.APPOINTMENT]),
+    ("de", "Termin für Personalausweis, wer kann mir helfen?", [Aspect.APPOINTMENT]),
 ])
 def test_aspects_typed_without_accents(lang: str, question: str,
                                        aspects: list[Aspect]) -> None:
@@ -101,6 +104,10 @@ def test_procedure_headings_are_not_every_question_heading(lang: str, heading: s
     ("it", "Costruire senza permesso", Aspect.FEE),
     ("it", "Quando serve un permesso di costruire?", Aspect.FEE),
     ("it", "Appuntamento (Termin)", Aspect.DEADLINE),
+    # "where can I get it", the documents required, a certificate: not who may have it
+    ("tr", "Nereden alabilirim?", Aspect.ELIGIBILITY),
+    ("pl", "Wymagane dokumenty (Unterlagen)", Aspect.ELIGIBILITY),
+    ("ku", "Sertîfîkaya niştecîbûnê", Aspect.ELIGIBILITY),
 ])
 def test_headings_that_look_like_an_aspect_do_not_answer_it(lang: str, heading: str,
                                                             aspect: Aspect) -> None:
