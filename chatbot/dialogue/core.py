@@ -51,7 +51,7 @@ from chatbot.dialogue.reply import (
 from chatbot.index.lexical import analyze
 from chatbot.index.loaded import StoredArticle
 from chatbot.language import LanguageGuess
-from chatbot.languages import Aspect, LanguageData
+from chatbot.languages import Aspect, LanguageData, matches_cues
 from chatbot.retrieval import ArticleHit
 from chatbot.text import normalise
 
@@ -261,9 +261,9 @@ class _Turn:
         articles = [*own.hits[:1], *([current] if current is not None else [])]
         for article in articles:
             versions = self.d.searcher.article_versions(article.article_id).values()
-            text = " " + normalise(" ".join(part for v in versions
-                                            for part in (v.title, *v.keywords, v.body)))
-            if any(f" {cue}" in text for cue in cues):
+            text = normalise(" ".join(part for v in versions
+                                      for part in (v.title, *v.keywords, v.body)))
+            if matches_cues(text, cues):
                 return False
         return True
 

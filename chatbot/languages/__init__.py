@@ -23,7 +23,8 @@ from chatbot.languages.registry import (  # noqa: E402
     SmallTalkCues,
     load_language,
     load_languages,
+    matches_cues,
 )
 
 __all__ = ["SUPPORTED_LANGUAGES", "Aspect", "LanguageData", "LanguageDataError",
-           "SmallTalkCues", "load_language", "load_languages"]
+           "SmallTalkCues", "load_language", "load_languages", "matches_cues"]

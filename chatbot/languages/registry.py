@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -183,14 +184,14 @@ class LanguageData(BaseModel):
     def asks(self, text: str) -> list[Aspect]:
         """The aspects a question asks about, in the order of the registry."""
         return [aspect for aspect, cues in self.aspects.items()
-                if _matches(normalise(text), cues.question)]
+                if matches_cues(normalise(text), cues.question)]
 
     def answers(self, heading: str, aspect: Aspect) -> bool:
         """Whether an article heading is the section about `aspect`."""
         cues = self.aspects.get(aspect)
         norm = normalise(heading)
-        return (cues is not None and _matches(norm, cues.heading)
-                and not _matches(norm, cues.heading_not))
+        return (cues is not None and matches_cues(norm, cues.heading)
+                and not matches_cues(norm, cues.heading_not))
 
     def without_aspect_words(self, text: str) -> str:
         """The text without the single words that ask for an aspect ("kostet", "dziecka"):
@@ -202,36 +203,36 @@ class LanguageData(BaseModel):
 
     def requests_appointment(self, text: str) -> bool:
         norm = normalise(text)
-        return (_matches(norm, self.appointment_request)
-                and not _matches(norm, self.appointment_change))
+        return (matches_cues(norm, self.appointment_request)
+                and not matches_cues(norm, self.appointment_change))
 
     def requests_person(self, text: str) -> bool:
-        return _matches(normalise(text), self.human_request)
+        return matches_cues(normalise(text), self.human_request)
 
     def complains(self, text: str) -> bool:
-        return _matches(normalise(text), self.complaint)
+        return matches_cues(normalise(text), self.complaint)
 
     def asks_case_status(self, text: str) -> bool:
         norm = normalise(text)
-        return (_matches(norm, self.case_status.document)
-                and _matches(norm, self.case_status.ready))
+        return (matches_cues(norm, self.case_status.document)
+                and matches_cues(norm, self.case_status.ready))
 
     def reports_defect(self, text: str) -> bool:
         norm = normalise(text)
         cues = self.defect_report
-        return _matches(norm, cues.defect) or (_matches(norm, cues.thing)
-                                                and _matches(norm, cues.broken))
+        return matches_cues(norm, cues.defect) or (matches_cues(norm, cues.thing)
+                                                and matches_cues(norm, cues.broken))
 
     def asks_defect_status(self, text: str) -> bool:
         norm = normalise(text)
-        return (_matches(norm, self.defect_report.report)
-                and _matches(norm, self.defect_report.status))
+        return (matches_cues(norm, self.defect_report.report)
+                and matches_cues(norm, self.defect_report.status))
 
     def other_authorities_named(self, text: str) -> list[str]:
         """The `other_authorities` concepts the text names."""
         norm = normalise(text)
         return [concept for concept, cues in self.other_authorities.items()
-                if _matches(norm, cues)]
+                if matches_cues(norm, cues)]
 
     def points_back(self, words: list[str]) -> bool:
         """Whether any of these normalised words refers back to the previous topic."""
@@ -239,8 +240,9 @@ class LanguageData(BaseModel):
         return any(word in cues for word in words)
 
 
-def _matches(norm: str, cues: tuple[str, ...]) -> bool:
-    """A cue matches a word beginning ("kost" in "kostet") or, with a space, a phrase."""
+def matches_cues(norm: str, cues: Iterable[str]) -> bool:
+    """Whether normalised text names any of the cues: a cue matches a word beginning
+    ("kost" in "kostet") or, with a space, a phrase."""
     padded = f" {norm}"
     return any(f" {cue}" in padded for cue in cues)
 
