@@ -27,6 +27,7 @@ from typing import Protocol
 
 from chatbot.corpus.models import SOURCE_LANGUAGE
 from chatbot.dialogue import followup, intents
+from chatbot.dialogue.clauses import split_clauses
 from chatbot.dialogue.compose import Composer
 from chatbot.dialogue.hotline import HotlineStatus
 from chatbot.dialogue.passage import select_passage
@@ -172,7 +173,7 @@ class _Turn:
         current = self._current_topic()
         found = self._search(self.message)
         hits = self._for_whom_asked(found, data, current)
-        own = self.d.policy.decide(hits, self.text_code)
+        own = self._focused(self.d.policy.decide(hits, self.text_code), hits)
         if (len(hits) < len(found) and own.evidence is Evidence.NONE
                 and self.d.policy.decide(found, self.text_code).evidence is not Evidence.NONE):
             # A children's article matched, so the question is the city's: not "out of
@@ -238,16 +239,39 @@ class _Turn:
             return hits
         return [h for h in hits if not for_children(h)]
 
+    def _focused(self, own: Decision, hits: list[ArticleHit]) -> Decision:
+        """A weak match of a message of several clauses answers when one clause on its
+        own is confidently about the same article: "I am asylum seeker living in krefeld,
+        my money didnt come this month. who do i contact" ranks the asylum seekers'
+        benefits first but only weakly (p 0.54); "my money didnt come this month" names
+        them with confidence. A clause naming another article is no evidence for the first:
+        it may be the circumstance, not the question. The answer counts as `rescued`:
+        enough to answer, not to override what the conversation already knows."""
+        if own.evidence is not Evidence.WEAK or own.type is not ReplyType.ESCALATE:
+            return own
+        best: float | None = None
+        for clause in split_clauses(self.message):
+            decision = self.d.policy.decide(self._search(clause), self.text_code)
+            if (decision.type is ReplyType.ANSWER
+                    and decision.hits[0].article_id == own.hits[0].article_id
+                    and (best is None or decision.confidence > best)):
+                best = decision.confidence
+        if best is None:
+            return own
+        return Decision(ReplyType.ANSWER, Evidence.CONFIDENT, own.hits[:1], best, rescued=True)
+
     def _asks_another_authority(self, data: LanguageData, own: Decision,
                                 current: ArticleHit | None) -> bool:
         """Whether the message asks about what another authority handles ("wniosek o
         kindergeld gdzie skladac": the Familienkasse's) and neither the article it matched
         nor the conversation's topic speaks of it. "Kindergeld" shares its first letters
         with "Kinderreisepass", and the library's opening hours read like the hotline's.
-        Another authority named beside a city service matched with certainty (the
-        policy's `sure_min`) is only the reason for it: "a residence certificate for the
-        consulate, how much is it?" asks for the city's certificate."""
-        if own.type is ReplyType.ANSWER and own.confidence >= self.d.policy.sure_min:
+        Another authority named beside a city service that the whole message matched with
+        certainty (the policy's `sure_min`, not a rescued or clause-focused match) is only
+        the reason for it: "a residence certificate for the consulate, how much is it?"
+        asks for the city's certificate."""
+        if (own.type is ReplyType.ANSWER and not own.rescued
+                and own.confidence >= self.d.policy.sure_min):
             return False
         source = self.d.languages.get(SOURCE_LANGUAGE, data)
         named = {*data.other_authorities_named(self.message),

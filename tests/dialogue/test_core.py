@@ -430,3 +430,25 @@ def test_a_question_that_only_a_childrens_article_matched_is_not_out_of_scope() 
     reply = respond(searcher, "was kostet ein reisepass")
     assert (reply.type, reply.evidence) == (ReplyType.ESCALATE, Evidence.WEAK)
     assert [s.article_id for s in reply.sources] == ["reisepass"]
+
+
+def test_a_weak_match_answers_when_one_clause_names_the_same_article_confidently() -> None:
+    script = {"seit mai": [hit("reisepass", 0.5), hit("ausweis", 0.1)],
+              "reisepass ist abgelaufen": [hit("reisepass", 0.95), hit("ausweis", 0.02)],
+              "ausweis ist weg": [hit("ausweis", 0.95), hit("reisepass", 0.02)]}
+    searcher = ScriptedSearcher(script)
+    reply = respond(searcher, "wir wohnen seit mai hier, der reisepass ist abgelaufen, was nun?")
+    assert reply.topic is not None
+    assert (reply.type, reply.topic.article_id) == (ReplyType.ANSWER, "reisepass")
+    assert "70 Euro" in reply.text
+    # only the clauses of four words or more were searched besides the message
+    assert searcher.queries[1:] == ["wir wohnen seit mai hier", "der reisepass ist abgelaufen"]
+    # a clause naming another article is no evidence for the weak one
+    reply = respond(ScriptedSearcher(script),
+                    "wir wohnen seit mai hier, mein ausweis ist weg heute")
+    assert (reply.type, reply.evidence) == (ReplyType.ESCALATE, Evidence.WEAK)
+    # a message of one clause is not searched again
+    searcher = ScriptedSearcher(script)
+    reply = respond(searcher, "wir wohnen seit mai hier und brauchen etwas")
+    assert (reply.type, reply.evidence) == (ReplyType.ESCALATE, Evidence.WEAK)
+    assert len(searcher.queries) == 1

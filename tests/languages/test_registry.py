@@ -108,6 +108,9 @@ def test_procedure_headings_are_not_every_question_heading(lang: str, heading: s
     ("tr", "Nereden alabilirim?", Aspect.ELIGIBILITY),
     ("pl", "Wymagane dokumenty (Unterlagen)", Aspect.ELIGIBILITY),
     ("ku", "Sertîfîkaya niştecîbûnê", Aspect.ELIGIBILITY),
+    # Polish deadlines ("Terminy", "Termin ustawowy") are not the appointment ("Wizyta")
+    ("pl", "Terminy (Fristen)", Aspect.APPOINTMENT),
+    ("pl", "Termin ustawowy", Aspect.APPOINTMENT),
 ])
 def test_headings_that_look_like_an_aspect_do_not_answer_it(lang: str, heading: str,
                                                             aspect: Aspect) -> None:
@@ -117,7 +120,8 @@ def test_headings_that_look_like_an_aspect_do_not_answer_it(lang: str, heading: 
 @pytest.mark.parametrize(("lang", "heading", "aspect"), [
     ("pl", "Termin ustawowy", Aspect.DEADLINE), ("pl", "Terminy (Fristen)", Aspect.DEADLINE),
     ("pl", "Co się dzieje po upływie terminu?", Aspect.DEADLINE),
-    ("pl", "Termin", Aspect.APPOINTMENT),
+    ("pl", "Termin", Aspect.APPOINTMENT), ("pl", "Wizyta (Termin)", Aspect.APPOINTMENT),
+    ("pl", "Termin wizyty", Aspect.APPOINTMENT),
     ("it", "Costi (Gebühren)", Aspect.FEE), ("it", "Costo", Aspect.FEE),
     # Italian deadline sections are "Termine" (singular), Kurmanji ones "Dema dawî ...".
     ("it", "Termine", Aspect.DEADLINE), ("ku", "Dema dawî ji bo ehliyetên kaxezî",
