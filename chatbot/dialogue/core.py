@@ -14,7 +14,9 @@ The order of decisions in a turn:
 5. a short request for an appointment -> booking for the topic's service;
 6. a follow-up without topic evidence of its own -> the current topic, or an article
    close to it ("and for my child?" after the passport -> the child's travel document);
-7. otherwise the policy: answer / clarify / "this article may help" / out of scope.
+7. otherwise the policy: answer / clarify / "this article may help" / out of scope;
+   a weak match of a message of several clauses answers when one clause on its own is
+   confident about the same article (`_focused`).
 """
 
 from __future__ import annotations
@@ -77,6 +79,9 @@ CHILD_ALTERNATIVE_MIN_SHARE = 0.15
 least this share of it (set by hand, not fitted: on the train splits, where the other
 article was the right one its share was 0.20 to 0.87; where the children's article was
 right, 0.04)."""
+FOCUS_MAX_CLAUSES = 3
+"""Clauses searched on their own at most (the last ones: the question mostly ends a
+phone-typed message), so a long message costs at most this many more searches."""
 SEVERAL_SECTIONS_MIN_WORDS = 6
 """A question this long gets several sections (passage.MAX_SECTIONS): on the blind train
 questions, phone-typed questions of 6+ words asked two things or more in most cases
@@ -173,7 +178,7 @@ class _Turn:
         current = self._current_topic()
         found = self._search(self.message)
         hits = self._for_whom_asked(found, data, current)
-        own = self._focused(self.d.policy.decide(hits, self.text_code), hits)
+        own = self.d.policy.decide(hits, self.text_code)
         if (len(hits) < len(found) and own.evidence is Evidence.NONE
                 and self.d.policy.decide(found, self.text_code).evidence is not Evidence.NONE):
             # A children's article matched, so the question is the city's: not "out of
@@ -214,7 +219,7 @@ class _Turn:
             answer = self._follow_up(current, hits, data)
             if answer is not None:
                 return answer
-        return self._decided(own, data)
+        return self._decided(self._focused(own), data)
 
     def _for_whom_asked(self, hits: list[ArticleHit], data: LanguageData,
                         current: ArticleHit | None) -> list[ArticleHit]:
@@ -239,26 +244,24 @@ class _Turn:
             return hits
         return [h for h in hits if not for_children(h)]
 
-    def _focused(self, own: Decision, hits: list[ArticleHit]) -> Decision:
+    def _focused(self, own: Decision) -> Decision:
         """A weak match of a message of several clauses answers when one clause on its
-        own is confidently about the same article: "I am asylum seeker living in krefeld,
-        my money didnt come this month. who do i contact" ranks the asylum seekers'
-        benefits first but only weakly (p 0.54); "my money didnt come this month" names
-        them with confidence. A clause naming another article is no evidence for the first:
-        it may be the circumstance, not the question. The answer counts as `rescued`:
-        enough to answer, not to override what the conversation already knows."""
+        own is confidently about the same article: "ich bin alleinerziehend mit 2 kindern,
+        verdiene 1600 netto. bekomme ich einen wbs?" ranks the WBS first but only weakly
+        (p 0.48); its last clause names it with confidence. A clause whose own first
+        article is another one is no evidence for it: it may be the circumstance, not the
+        question. The answer counts as `rescued` (enough to answer, not to say what the
+        conversation is about) and as unsure: the whole message was not convincing, so
+        the ticket and the hotline stay beside it."""
         if own.evidence is not Evidence.WEAK or own.type is not ReplyType.ESCALATE:
             return own
-        best: float | None = None
-        for clause in split_clauses(self.message):
+        for clause in split_clauses(self.message)[-FOCUS_MAX_CLAUSES:]:
             decision = self.d.policy.decide(self._search(clause), self.text_code)
-            if (decision.type is ReplyType.ANSWER
-                    and decision.hits[0].article_id == own.hits[0].article_id
-                    and (best is None or decision.confidence > best)):
-                best = decision.confidence
-        if best is None:
-            return own
-        return Decision(ReplyType.ANSWER, Evidence.CONFIDENT, own.hits[:1], best, rescued=True)
+            if (decision.type is ReplyType.ANSWER and not decision.rescued
+                    and decision.hits[0].article_id == own.hits[0].article_id):
+                return Decision(ReplyType.ANSWER, Evidence.CONFIDENT, own.hits[:1],
+                                max(own.confidence, self.d.policy.answer_min), rescued=True)
+        return own
 
     def _asks_another_authority(self, data: LanguageData, own: Decision,
                                 current: ArticleHit | None) -> bool:
@@ -266,12 +269,10 @@ class _Turn:
         kindergeld gdzie skladac": the Familienkasse's) and neither the article it matched
         nor the conversation's topic speaks of it. "Kindergeld" shares its first letters
         with "Kinderreisepass", and the library's opening hours read like the hotline's.
-        Another authority named beside a city service that the whole message matched with
-        certainty (the policy's `sure_min`, not a rescued or clause-focused match) is only
-        the reason for it: "a residence certificate for the consulate, how much is it?"
-        asks for the city's certificate."""
-        if (own.type is ReplyType.ANSWER and not own.rescued
-                and own.confidence >= self.d.policy.sure_min):
+        Another authority named beside a city service matched with certainty (the
+        policy's `sure_min`) is only the reason for it: "a residence certificate for the
+        consulate, how much is it?" asks for the city's certificate."""
+        if own.type is ReplyType.ANSWER and own.confidence >= self.d.policy.sure_min:
             return False
         source = self.d.languages.get(SOURCE_LANGUAGE, data)
         named = {*data.other_authorities_named(self.message),

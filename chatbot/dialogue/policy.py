@@ -75,9 +75,10 @@ class Decision:
     (WEAK) or nothing (NONE: out of scope)."""
     confidence: float
     rescued: bool = False
-    """ANSWER from a lower article than the ranker's first: enough to answer the
-    question, not enough to override what the conversation already knows (a follow-up's
-    topic, the topic a person request or a booking is about)."""
+    """ANSWER on evidence other than the whole message's top probability (a lower
+    article than the ranker's first, or one clause of the message: `_Turn._focused`):
+    enough to answer the question, not enough to override what the conversation already
+    knows (a follow-up's topic, the topic a person request or a booking is about)."""
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,11 @@ def test_clauses_are_split_at_punctuation_and_short_pieces_dropped() -> None:
         "who do i contact"]
     assert split_clauses("mein perso ist weg - was muss ich jetzt machen? danke!") == [
         "mein perso ist weg", "was muss ich jetzt machen"]
+    # phone messages break lines instead of punctuating; a repeated clause counts once
+    assert split_clauses("bin nach krefeld gezogen\nwie melde ich mich an\n"
+                         "wie melde ich mich an") == [
+        "bin nach krefeld gezogen", "wie melde ich mich an"]
+
 
 def test_a_message_of_one_clause_has_no_clauses() -> None:
     assert split_clauses("wie melde ich mich in krefeld um") == []
@@ -18,7 +23,8 @@ def test_a_message_of_one_clause_has_no_clauses() -> None:
 
 
 def test_numbers_and_dates_do_not_split_a_clause() -> None:
-    # "1.500" and "12.05." are not sentence ends: only punctuation followed by a space is
+    # "1.500" and "12.05.2026" are not sentence ends: only punctuation followed by a
+    # space or the end is
     assert split_clauses("ich verdiene 1.500 euro netto im monat, bekomme ich wohngeld "
                          "ab dem 12.05.2026") == [
         "ich verdiene 1.500 euro netto im monat", "bekomme ich wohngeld ab dem 12.05.2026"]

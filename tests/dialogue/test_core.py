@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from chatbot.dialogue.compose import Composer
-from chatbot.dialogue.core import Dialogue, PastTurn
+from chatbot.dialogue.core import FOCUS_MAX_CLAUSES, Dialogue, PastTurn
 from chatbot.dialogue.hotline import Hotline
 from chatbot.dialogue.policy import Evidence, ReplyType
 from chatbot.dialogue.reply import AppointmentAction, TicketAction
@@ -96,7 +96,6 @@ def test_weak_evidence_suggests_the_article_and_prefills_only_this_question() ->
     ticket = next(a for a in reply.actions if isinstance(a, TicketAction))
     assert ticket == TicketAction(department=None, topic=None,
                                   message="hundemarke verloren, was nun?")
-    assert not reply.confident_topic
 
 
 def test_no_evidence_is_a_plain_refusal() -> None:
@@ -441,8 +440,18 @@ def test_a_weak_match_answers_when_one_clause_names_the_same_article_confidently
     assert reply.topic is not None
     assert (reply.type, reply.topic.article_id) == (ReplyType.ANSWER, "reisepass")
     assert "70 Euro" in reply.text
+    # the whole message was not convincing: the answer stays unsure, a ticket beside it
+    assert reply.confidence < SCORE_ONLY.sure_min
+    assert any(isinstance(a, TicketAction) for a in reply.actions)
     # only the clauses of four words or more were searched besides the message
     assert searcher.queries[1:] == ["wir wohnen seit mai hier", "der reisepass ist abgelaufen"]
+    # of a long message only the last FOCUS_MAX_CLAUSES clauses are searched
+    searcher = ScriptedSearcher(script)
+    respond(searcher, "wir wohnen seit mai hier, eins zwei drei vier, fünf sechs sieben acht, "
+                      "neun zehn elf zwölf, dreizehn vierzehn fünfzehn sechzehn")
+    assert searcher.queries[1:] == ["eins zwei drei vier", "fünf sechs sieben acht",
+                                    "neun zehn elf zwölf",
+                                    "dreizehn vierzehn fünfzehn sechzehn"][-FOCUS_MAX_CLAUSES:]
     # a clause naming another article is no evidence for the weak one
     reply = respond(ScriptedSearcher(script),
                     "wir wohnen seit mai hier, mein ausweis ist weg heute")

@@ -122,6 +122,7 @@ def test_headings_that_look_like_an_aspect_do_not_answer_it(lang: str, heading: 
     ("pl", "Co się dzieje po upływie terminu?", Aspect.DEADLINE),
     ("pl", "Termin", Aspect.APPOINTMENT), ("pl", "Wizyta (Termin)", Aspect.APPOINTMENT),
     ("pl", "Termin wizyty", Aspect.APPOINTMENT),
+    ("pl", "Brak wolnych terminów?", Aspect.APPOINTMENT),
     ("it", "Costi (Gebühren)", Aspect.FEE), ("it", "Costo", Aspect.FEE),
     # Italian deadline sections are "Termine" (singular), Kurmanji ones "Dema dawî ...".
     ("it", "Termine", Aspect.DEADLINE), ("ku", "Dema dawî ji bo ehliyetên kaxezî",
