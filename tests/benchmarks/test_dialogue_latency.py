@@ -7,7 +7,8 @@ def test_every_message_is_timed_each_repeat_after_a_warm_up() -> None:
     seen: list[str] = []
     millis = timed(seen.append, ["a", "b", "c"], repeats=2)
     assert seen == ["a", "a", "b", "c", "a", "b", "c"]
-    assert len(millis) == 6 and all(m >= 0 for m in millis)
+    assert len(millis) == 6
+    assert all(m >= 0 for m in millis)
 
 
 def test_the_row_reports_count_mean_percentiles_and_max() -> None:
