@@ -53,6 +53,12 @@ def test_every_supported_language_has_complete_data() -> None:
     # asking for an appointment, not who may have the service: the booking stays
     ("tr", "pasaport icin randevu alabilir miyim", [Aspect.APPOINTMENT]),
     ("de", "Termin für Personalausweis, wer kann mir helfen?", [Aspect.APPOINTMENT]),
+    # how long it takes, as typed
+    ("it", "rinnovo carta d identita quanto ci vuole", [Aspect.DURATION]),
+    ("de", "perso neu wie viele tage bis er da ist", [Aspect.DURATION]),
+    ("tr", "oturum izni uzatma kac ay suruyo", [Aspect.DURATION]),
+    ("ku", "pasaport kengê amade dibe", [Aspect.DURATION]),
+    ("ku", "ji bo hemwelatiyê çend meh lazim e", [Aspect.DURATION]),
 ])
 def test_aspects_typed_without_accents(lang: str, question: str,
                                        aspects: list[Aspect]) -> None:
