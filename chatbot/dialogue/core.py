@@ -32,7 +32,7 @@ from chatbot.dialogue import followup, intents
 from chatbot.dialogue.clauses import split_clauses
 from chatbot.dialogue.compose import Composer
 from chatbot.dialogue.hotline import HotlineStatus
-from chatbot.dialogue.passage import select_passage
+from chatbot.dialogue.passage import select_passage, split_sections
 from chatbot.dialogue.policy import (
     DECISION_HITS,
     Decision,
@@ -267,9 +267,12 @@ class _Turn:
                                 current: ArticleHit | None) -> bool:
         """Whether the message asks about what another authority handles ("wniosek o
         kindergeld gdzie skladac": the Familienkasse's) and neither the article it matched
-        nor the conversation's topic speaks of it. "Kindergeld" shares its first letters
-        with "Kinderreisepass", and the library's opening hours read like the hotline's.
-        Another authority named beside a city service matched with certainty (the
+        nor the conversation's topic is about it (its title, keywords or lead name it, in
+        any version). "Kindergeld" shares its first letters with "Kinderreisepass", and
+        the library's opening hours read like the hotline's. A passing mention further
+        down is not enough: the housing-benefit article says who gets Bürgergeld from the
+        Jobcenter instead, which does not make it the answer to "unemployment benefit at
+        the jobcenter". Another authority named beside a city service matched with certainty (the
         policy's `sure_min`) is only the reason for it: "a residence certificate for the
         consulate, how much is it?" asks for the city's certificate."""
         if own.type is ReplyType.ANSWER and own.confidence >= self.d.policy.sure_min:
@@ -287,7 +290,7 @@ class _Turn:
         for article in articles:
             versions = self.d.searcher.article_versions(article.article_id).values()
             text = normalise(" ".join(part for v in versions
-                                      for part in (v.title, *v.keywords, v.body)))
+                                      for part in (v.title, *v.keywords, _lead(v))))
             if matches_cues(text, cues):
                 return False
         return True
@@ -600,3 +603,12 @@ class _Turn:
                           section="", url=version.url,
                           appointment_service=version.appointment_service, dense=0.0,
                           lexical=0.0, matched_lang=version.lang)
+
+
+def _lead(version: StoredArticle) -> str:
+    """What an article version says before its first section: its summary, else the
+    text before the first heading."""
+    if version.summary:
+        return version.summary
+    sections = split_sections(version.body)
+    return sections[0].text if sections and not sections[0].heading else ""

@@ -165,7 +165,12 @@ def test_asking_for_a_person_keeps_only_a_confident_topic(client: Any) -> None:
                                      "how do i get a library card and what are the "
                                      "opening times of the city library",
                                      "come si fa la dichiarazione dei redditi in germania",
-                                     "ile kosztuje basen dla dzieci"])
+                                     "ile kosztuje basen dla dzieci",
+                                     # the housing-benefit article mentions the Jobcenter
+                                     # only below its lead: that is not its topic
+                                     "arbeitslosengeld beim jobcenter beantragen wie",
+                                     "how do i apply for unemployment benefit at the "
+                                     "jobcenter in krefeld"])
 def test_out_of_scope_is_refused_politely(client: Any, message: str) -> None:
     reply = say(client, message)
     assert reply["type"] == "escalate"
