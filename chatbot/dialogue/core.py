@@ -15,8 +15,8 @@ The order of decisions in a turn:
 6. a follow-up without topic evidence of its own -> the current topic, or an article
    close to it ("and for my child?" after the passport -> the child's travel document);
 7. otherwise the policy: answer / clarify / "this article may help" / out of scope;
-   a weak match of a message of several clauses answers when one clause on its own is
-   confident about the same article (`_focused`).
+   a weak match answers when one clause of the message on its own is confident about
+   the same article, or the message names one of its keywords whole (`_focused`).
 """
 
 from __future__ import annotations
@@ -109,6 +109,8 @@ class Searcher(Protocol):
     def related_articles(self, article_id: str, max_gap: float) -> list[str]: ...
 
     def term_coverage(self, text: str, article_id: str, lang: str) -> float | None: ...
+
+    def names_keyword(self, text: str, article_id: str, lang: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -245,22 +247,31 @@ class _Turn:
         return [h for h in hits if not for_children(h)]
 
     def _focused(self, own: Decision) -> Decision:
-        """A weak match of a message of several clauses answers when one clause on its
-        own is confidently about the same article: "ich bin alleinerziehend mit 2 kindern,
-        verdiene 1600 netto. bekomme ich einen wbs?" ranks the WBS first but only weakly
-        (p 0.48); its last clause names it with confidence. A clause whose own first
-        article is another one is no evidence for it: it may be the circumstance, not the
-        question. The answer counts as `rescued` (enough to answer, not to say what the
+        """A weak match answers when more evidence names the same article:
+        - one clause of a message of several is on its own confidently about it: "ich
+          bin alleinerziehend mit 2 kindern, verdiene 1600 netto. bekomme ich einen
+          wbs?" ranks the WBS first but only weakly (p 0.48); its last clause names it
+          with confidence. A clause whose own first article is another one is no
+          evidence for it: it may be the circumstance, not the question;
+        - the message names one of the article's keywords in its own language whole
+          ("registering a car i imported from the netherlands, what papers do i need":
+          "register a car", p 0.51). The policy weighs how many of the message's words
+          the title and keywords hold, which a long message dilutes.
+        The answer counts as `rescued` (enough to answer, not to say what the
         conversation is about) and as unsure: the whole message was not convincing, so
         the ticket and the hotline stay beside it."""
         if own.evidence is not Evidence.WEAK or own.type is not ReplyType.ESCALATE:
             return own
+        focused = Decision(ReplyType.ANSWER, Evidence.CONFIDENT, own.hits[:1],
+                           max(own.confidence, self.d.policy.answer_min), rescued=True)
         for clause in split_clauses(self.message)[-FOCUS_MAX_CLAUSES:]:
             decision = self.d.policy.decide(self._search(clause), self.text_code)
             if (decision.type is ReplyType.ANSWER and not decision.rescued
                     and decision.hits[0].article_id == own.hits[0].article_id):
-                return Decision(ReplyType.ANSWER, Evidence.CONFIDENT, own.hits[:1],
-                                max(own.confidence, self.d.policy.answer_min), rescued=True)
+                return focused
+        if self.d.searcher.names_keyword(self.message, own.hits[0].article_id,
+                                         self.text_code):
+            return focused
         return own
 
     def _asks_another_authority(self, data: LanguageData, own: Decision,

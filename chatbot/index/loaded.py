@@ -31,6 +31,9 @@ MAX_RELATED = 3
 SOURCE_TERM_MIN_CHARS = 6
 """German stems this long are service names or their parts ("anmeld", "kinderreisepass",
 "personalausweis"); shorter ones are too often function words or fragments."""
+KEYWORD_TERM_MIN_CHARS = 3
+"""A keyword's analysed words shorter than this ("a", "ku") are not needed for the
+question to name it."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ class LoadedIndex:
         self._article_terms: dict[tuple[str, str], frozenset[str]] = {}
         self._title_terms: dict[tuple[str, str], frozenset[str]] = {}
         self._naming_terms: dict[str, frozenset[str]] = {}
+        self._keyword_terms: dict[tuple[str, str], tuple[frozenset[str], ...]] = {}
         self._article_vectors: tuple[list[str], npt.NDArray[np.float64]] | None = None
         self._source_vocabulary: frozenset[str] | None = None
         self._source_term_articles: dict[str, frozenset[str]] | None = None
@@ -220,6 +224,23 @@ class LoadedIndex:
             text = " ".join((article.title, " ".join(article.keywords)))
             terms = self._title_terms[key] = frozenset(analyze(text, lang))
         return terms
+
+    def names_keyword(self, query: str, article_id: str, lang: str) -> bool:
+        """Whether the query names one of the keywords of the article's version in `lang`
+        whole: each of the keyword's analysed words is among the query's terms, in any
+        order ("wracam do polski, jak sie wymeldowac" names "wymeldować się";
+        "immatriculer en allemagne une voiture" names "immatriculer une voiture")."""
+        key = (article_id, lang)
+        if key not in self.articles:
+            return False
+        keywords = self._keyword_terms.get(key)
+        if keywords is None:
+            analysed = (frozenset(t for t in analyze(str(keyword), lang)
+                                  if len(t) >= KEYWORD_TERM_MIN_CHARS)
+                        for keyword in self.articles[key].keywords)
+            keywords = self._keyword_terms[key] = tuple(k for k in analysed if k)
+        terms = frozenset(analyze_query(query, lang))
+        return any(keyword <= terms for keyword in keywords)
 
     def names_source_term(self, query: str, article_id: str) -> bool:
         """Whether the query contains a word of the source-language (German) version's

@@ -180,6 +180,11 @@ class SearchService:
             return None
         return index.coverage(terms, article_id, lang)
 
+    def names_keyword(self, text: str, article_id: str, lang: str) -> bool:
+        """Whether the text names a keyword of that version of the article whole."""
+        index = self.index
+        return index is not None and index.names_keyword(text, article_id, lang)
+
     def related_articles(self, article_id: str, max_gap: float) -> list[str]:
         index = self.index
         return index.related_articles(article_id, max_gap) if index is not None else []

@@ -329,6 +329,20 @@ def test_a_weak_match_is_answered_when_one_clause_asks_for_the_same_article(
     assert (reply["type"], article(reply)) == ("answer", "wohnberechtigungsschein"), reply["text"]
 
 
+@pytest.mark.parametrize(("message", "topic"), [
+    ("wyjezdzam na stale do holandii, jak sie wymeldowac", "wohnsitz-abmelden"),
+    ("how much does a passport cost and how long does it take", "reisepass-beantragen"),
+])
+def test_a_weak_match_is_answered_when_the_message_names_its_keyword(
+        client: Any, message: str, topic: str) -> None:
+    # "wymeldować się" and "passport" are keywords of the article the whole message ranked
+    # first with too little confidence to answer (the rest of the words dilute it)
+    reply = say(client, message)
+    assert (reply["type"], article(reply)) == ("answer", topic), reply["text"]
+    # not a sure answer: the ticket stays beside it
+    assert action(reply, "ticket") is not None
+
+
 def test_a_three_word_clause_does_not_turn_a_weak_match_into_an_answer(client: Any) -> None:
     # "musze wyrobic paszport" alone names the German passport with confidence; the
     # question is the Polish consulate's

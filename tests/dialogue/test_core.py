@@ -65,6 +65,9 @@ class ScriptedSearcher:
         body = BODY.lower() + " kind"
         return sum(w in body for w in words) / len(words) if words else None
 
+    def names_keyword(self, text: str, article_id: str, lang: str) -> bool:
+        return any(k.lower() in text.lower() for k in self.keywords.get(article_id, ()))
+
 
 def dialogue(searcher: ScriptedSearcher, *, case_status: bool = False) -> Dialogue:
     return Dialogue(searcher=searcher, composer=Composer(REPO / "prompts"), policy=SCORE_ONLY,
@@ -461,3 +464,22 @@ def test_a_weak_match_answers_when_one_clause_names_the_same_article_confidently
     reply = respond(searcher, "wir wohnen seit mai hier und brauchen etwas")
     assert (reply.type, reply.evidence) == (ReplyType.ESCALATE, Evidence.WEAK)
     assert len(searcher.queries) == 1
+
+
+def test_a_weak_match_answers_when_the_message_names_one_of_its_keywords() -> None:
+    script = {"reisepass": [hit("reisepass", 0.5), hit("ausweis", 0.1)]}
+    keywords = {"reisepass": ("neuer reisepass",), "ausweis": ("reisepass verloren",)}
+    reply = respond(ScriptedSearcher(script, keywords=keywords),
+                    "brauche einen neuen reisepass, neuer reisepass wie")
+    assert reply.topic is not None
+    assert (reply.type, reply.topic.article_id) == (ReplyType.ANSWER, "reisepass")
+    # unsure, as any answer the whole message did not convince: the ticket beside it
+    assert reply.confidence < SCORE_ONLY.sure_min
+    assert any(isinstance(a, TicketAction) for a in reply.actions)
+    # another article's keyword is no evidence for the weak one
+    reply = respond(ScriptedSearcher(script, keywords=keywords), "reisepass verloren wie")
+    assert (reply.type, reply.evidence) == (ReplyType.ESCALATE, Evidence.WEAK)
+    # nor does a keyword lift a match below the suggestion threshold: out of scope
+    script = {"reisepass": [hit("reisepass", 0.2), hit("ausweis", 0.1)]}
+    reply = respond(ScriptedSearcher(script, keywords=keywords), "neuer reisepass fürs kanu?")
+    assert (reply.type, reply.evidence) == (ReplyType.ESCALATE, Evidence.NONE)

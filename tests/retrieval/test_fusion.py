@@ -137,6 +137,30 @@ def test_a_later_noun_of_a_keyword_qualifies_it_and_names_no_article(
     assert index.without_source_terms("kindergeld cawa distinim") == "cawa distinim"
 
 
+def test_a_keyword_is_named_whole_in_the_version_of_the_messages_language(
+        write_article, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    write_article("abmelden", "pl", title="Wymeldowanie",
+                  extra="keywords: [wymeldować się, zgłoszenie wyjazdu za granicę, a, '']\n",
+                  body="## Jak\n\nWymeldować się można w biurze.")
+    write_article("abmelden", "en", title="Deregistration",
+                  extra="keywords: [deregister, moving abroad]\n",
+                  body="## How\n\nDeregister at the office.")
+    store = IndexStore(tmp_path / "idx")
+    build_index(corpus_dir=tmp_path / "corpus", store=store, embedder=FakeEmbedder())
+    index = LoadedIndex(store.current_dir())
+    # every word of the keyword, in any order, accents as typed on a phone
+    assert index.names_keyword("wracam do polski, jak sie wymeldowac?", "abmelden", "pl")
+    assert index.names_keyword("zgloszenie za granice wyjazdu", "abmelden", "pl")
+    # part of a keyword is not enough; a one-letter or empty keyword names nothing
+    assert not index.names_keyword("wyjazd za granice", "abmelden", "pl")
+    assert not index.names_keyword("a b c", "abmelden", "pl")
+    # only the version in the message's language, and only an article that exists
+    assert not index.names_keyword("deregister", "abmelden", "pl")
+    assert index.names_keyword("how do i deregister", "abmelden", "en")
+    assert not index.names_keyword("how do i deregister", "abmelden", "fr")
+    assert not index.names_keyword("how do i deregister", "nothing", "en")
+
+
 @pytest.mark.parametrize("mode", list(SearchMode))
 def test_every_mode_ranks_the_lexically_and_densely_obvious_article_first(
     small_index: LoadedIndex, mode: SearchMode
