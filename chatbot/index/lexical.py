@@ -62,6 +62,14 @@ def analyze(text: str, lang: str | None) -> list[str]:
     return tokens if analysis is None else _normalised(tokens, analysis)
 
 
+def analyze_words(text: str, lang: str) -> list[frozenset[str]]:
+    """Per word of `text` that is not a function word, its terms as `analyze` gives them
+    (a prefix and, for a long word in a prefix language, the whole word too)."""
+    analysis = _ANALYSIS.get(lang)
+    return [frozenset(token if analysis is None else _normalised([token], analysis))
+            for token in _TOKEN.findall(fold(text)) if token not in _STOPWORDS]
+
+
 def analyze_query(text: str, lang: str | None) -> list[str]:
     """Terms of a citizen's question: `analyze`, plus each verb joined again to the
     particle a German clause separates from it ("wie melde ich mich um" also searches

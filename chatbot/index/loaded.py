@@ -21,7 +21,7 @@ from chatbot.embedding.centering import (
 from chatbot.errors import IndexIncompatibleError
 from chatbot.index import lexical_index, vector_index
 from chatbot.index.builder import ARTICLES_FILE, CENTRED_FILE, CHUNKS_FILE, VECTORS_FILE
-from chatbot.index.lexical import analyze, analyze_query
+from chatbot.index.lexical import analyze, analyze_query, analyze_words
 from chatbot.index.manifest import FORMAT_VERSION, IndexManifest
 from chatbot.index.store import read_manifest
 
@@ -31,9 +31,6 @@ MAX_RELATED = 3
 SOURCE_TERM_MIN_CHARS = 6
 """German stems this long are service names or their parts ("anmeld", "kinderreisepass",
 "personalausweis"); shorter ones are too often function words or fragments."""
-KEYWORD_TERM_MIN_CHARS = 3
-"""A keyword's analysed words shorter than this ("a", "ku") are not needed for the
-question to name it."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +99,7 @@ class LoadedIndex:
         self._article_terms: dict[tuple[str, str], frozenset[str]] = {}
         self._title_terms: dict[tuple[str, str], frozenset[str]] = {}
         self._naming_terms: dict[str, frozenset[str]] = {}
-        self._keyword_terms: dict[tuple[str, str], tuple[frozenset[str], ...]] = {}
+        self._distinctive_keywords: dict[str, dict[str, tuple[_Keyword, ...]]] = {}
         self._article_vectors: tuple[list[str], npt.NDArray[np.float64]] | None = None
         self._source_vocabulary: frozenset[str] | None = None
         self._source_term_articles: dict[str, frozenset[str]] | None = None
@@ -227,20 +224,37 @@ class LoadedIndex:
 
     def names_keyword(self, query: str, article_id: str, lang: str) -> bool:
         """Whether the query names one of the keywords of the article's version in `lang`
-        whole: each of the keyword's analysed words is among the query's terms, in any
-        order ("wracam do polski, jak sie wymeldowac" names "wymeldować się";
-        "immatriculer en allemagne une voiture" names "immatriculer une voiture")."""
-        key = (article_id, lang)
-        if key not in self.articles:
+        whole: each of the keyword's words that is not a function word is among the
+        query's terms (one of its forms, where the language keeps a long word whole
+        beside its prefix), in any order ("wracam do polski, jak sie wymeldowac" names
+        "wymeldować się"; "immatriculer en allemagne une voiture" names "immatriculer une
+        voiture"). A keyword that another article of that language also has
+        ("Standesamt", "foreigners office") names neither."""
+        keywords = self._keywords_of(lang).get(article_id, ())
+        if not keywords:
             return False
-        keywords = self._keyword_terms.get(key)
-        if keywords is None:
-            analysed = (frozenset(t for t in analyze(str(keyword), lang)
-                                  if len(t) >= KEYWORD_TERM_MIN_CHARS)
-                        for keyword in self.articles[key].keywords)
-            keywords = self._keyword_terms[key] = tuple(k for k in analysed if k)
         terms = frozenset(analyze_query(query, lang))
-        return any(keyword <= terms for keyword in keywords)
+        return any(all(not forms.isdisjoint(terms) for forms in keyword)
+                   for keyword in keywords)
+
+    def _keywords_of(self, lang: str) -> dict[str, tuple[_Keyword, ...]]:
+        """Per article, the analysed keywords of its version in `lang` that no other
+        article's version in `lang` has."""
+        found = self._distinctive_keywords.get(lang)
+        if found is None:
+            analysed: dict[str, set[_Keyword]] = {}
+            for (article_id, version_lang), article in self.articles.items():
+                if version_lang == lang:
+                    analysed[article_id] = {k for k in (_analysed_keyword(keyword, lang)
+                                                        for keyword in article.keywords) if k}
+            holders: dict[_Keyword, int] = {}
+            for keywords in analysed.values():
+                for keyword in keywords:
+                    holders[keyword] = holders.get(keyword, 0) + 1
+            found = self._distinctive_keywords[lang] = {
+                article_id: tuple(k for k in keywords if holders[k] == 1)
+                for article_id, keywords in analysed.items()}
+        return found
 
     def names_source_term(self, query: str, article_id: str) -> bool:
         """Whether the query contains a word of the source-language (German) version's
@@ -352,6 +366,14 @@ def _restates(term: str, title: frozenset[str]) -> bool:
     return len(term) >= SOURCE_TERM_MIN_CHARS and any(
         word.startswith(term) or term.startswith(word)
         for word in title if len(word) >= SOURCE_TERM_MIN_CHARS)
+
+
+_Keyword = tuple[frozenset[str], ...]
+"""A keyword as analysed: per word that is not a function word, its forms."""
+
+
+def _analysed_keyword(keyword: object, lang: str) -> _Keyword:
+    return tuple(sorted(set(analyze_words(str(keyword), lang)), key=sorted))
 
 
 @lru_cache(maxsize=64)

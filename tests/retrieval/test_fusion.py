@@ -140,10 +140,14 @@ def test_a_later_noun_of_a_keyword_qualifies_it_and_names_no_article(
 def test_a_keyword_is_named_whole_in_the_version_of_the_messages_language(
         write_article, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     write_article("abmelden", "pl", title="Wymeldowanie",
-                  extra="keywords: [wymeldować się, zgłoszenie wyjazdu za granicę, a, '']\n",
+                  extra="keywords: [wymeldować się, zgłoszenie wyjazdu za granicę, "
+                        "Standesamt, '']\n",
                   body="## Jak\n\nWymeldować się można w biurze.")
+    write_article("geburt", "pl", title="Urodzenie",
+                  extra="keywords: [akt urodzenia, Standesamt]\n",
+                  body="## Akt\n\nAkt urodzenia dziecka.")
     write_article("abmelden", "en", title="Deregistration",
-                  extra="keywords: [deregister, moving abroad]\n",
+                  extra="keywords: [deregister, moving abroad, B1 German, ID card]\n",
                   body="## How\n\nDeregister at the office.")
     store = IndexStore(tmp_path / "idx")
     build_index(corpus_dir=tmp_path / "corpus", store=store, embedder=FakeEmbedder())
@@ -151,9 +155,17 @@ def test_a_keyword_is_named_whole_in_the_version_of_the_messages_language(
     # every word of the keyword, in any order, accents as typed on a phone
     assert index.names_keyword("wracam do polski, jak sie wymeldowac?", "abmelden", "pl")
     assert index.names_keyword("zgloszenie za granice wyjazdu", "abmelden", "pl")
-    # part of a keyword is not enough; a one-letter or empty keyword names nothing
+    # Polish keeps a 5-letter prefix beside a long word: another ending still names it
+    assert index.names_keyword("wymeldowanie sie w krefeld", "abmelden", "pl")
+    # part of a keyword is not enough, however short the missing word
     assert not index.names_keyword("wyjazd za granice", "abmelden", "pl")
-    assert not index.names_keyword("a b c", "abmelden", "pl")
+    assert not index.names_keyword("free german courses", "abmelden", "en")
+    assert index.names_keyword("is b1 german enough", "abmelden", "en")
+    assert not index.names_keyword("my card is gone", "abmelden", "en")
+    # a keyword two articles have names neither
+    assert not index.names_keyword("gdzie jest standesamt", "abmelden", "pl")
+    assert not index.names_keyword("gdzie jest standesamt", "geburt", "pl")
+    assert index.names_keyword("akt urodzenia gdzie", "geburt", "pl")
     # only the version in the message's language, and only an article that exists
     assert not index.names_keyword("deregister", "abmelden", "pl")
     assert index.names_keyword("how do i deregister", "abmelden", "en")
