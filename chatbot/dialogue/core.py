@@ -32,7 +32,7 @@ from chatbot.dialogue import followup, intents
 from chatbot.dialogue.clauses import split_clauses
 from chatbot.dialogue.compose import Composer
 from chatbot.dialogue.hotline import HotlineStatus
-from chatbot.dialogue.passage import select_passage, split_sections
+from chatbot.dialogue.passage import lead_of, select_passage, split_sections
 from chatbot.dialogue.policy import (
     DECISION_HITS,
     Decision,
@@ -303,7 +303,8 @@ class _Turn:
         for article in articles:
             versions = self.d.searcher.article_versions(article.article_id).values()
             text = normalise(" ".join(part for v in versions
-                                      for part in (v.title, *v.keywords, _lead(v))))
+                                      for part in (v.title, *v.keywords,
+                                                   lead_of(split_sections(v.body), v.summary))))
             if matches_cues(text, cues):
                 return False
         return True
@@ -616,12 +617,3 @@ class _Turn:
                           section="", url=version.url,
                           appointment_service=version.appointment_service, dense=0.0,
                           lexical=0.0, matched_lang=version.lang)
-
-
-def _lead(version: StoredArticle) -> str:
-    """What an article version says before its first section: its summary, else the
-    text before the first heading."""
-    if version.summary:
-        return version.summary
-    sections = split_sections(version.body)
-    return sections[0].text if sections and not sections[0].heading else ""

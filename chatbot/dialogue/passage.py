@@ -121,6 +121,14 @@ def split_sections(body: str) -> list[Section]:
     return [Section(h, tuple(b)) for h, b in sections if b]
 
 
+def lead_of(sections: Sequence[Section], summary: str | None) -> str:
+    """An article version's lead: its `summary`, else the text before its first heading
+    (`sections` as `split_sections` gives them)."""
+    if summary:
+        return summary.strip()
+    return sections[0].text if sections and not sections[0].heading else ""
+
+
 def select_passage(body: str, scores: Sequence[SectionScore], *, summary: str | None = None,
                    asked: Sequence[HeadingMatcher] = (), contact_marker: str | None = None,
                    include_lead: bool = True, several_sections: bool = False,
@@ -139,7 +147,7 @@ def select_passage(body: str, scores: Sequence[SectionScore], *, summary: str | 
     that the question names (see HEADING_WEIGHT)."""
     sections = split_sections(body)
     has_lead = bool(sections) and sections[0].heading == ""
-    lead = summary.strip() if summary else (sections[0].text if has_lead else "")
+    lead = lead_of(sections, summary)
     others = sections[1:] if has_lead else sections
     # A short "Fees" section that sends to the hotline for the amount is still what a fee
     # question asks for: only sections nobody asked for count as contact lines.

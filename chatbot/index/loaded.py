@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -247,10 +248,7 @@ class LoadedIndex:
                 if version_lang == lang:
                     analysed[article_id] = {k for k in (_analysed_keyword(keyword, lang)
                                                         for keyword in article.keywords) if k}
-            holders: dict[_Keyword, int] = {}
-            for keywords in analysed.values():
-                for keyword in keywords:
-                    holders[keyword] = holders.get(keyword, 0) + 1
+            holders = Counter(k for keywords in analysed.values() for k in keywords)
             found = self._distinctive_keywords[lang] = {
                 article_id: tuple(k for k in keywords if holders[k] == 1)
                 for article_id, keywords in analysed.items()}
