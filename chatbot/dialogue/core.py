@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import partial
 from typing import Protocol
 
 from chatbot.corpus.models import SOURCE_LANGUAGE
@@ -70,10 +69,11 @@ FUNCTION_WORD_MAX_CHARS = 4
 """Words this short left in a follow-up beside aspect words are taken as function words
 ("mein", "dla", "ji"): the shared stop-word list does not know every language's."""
 _BOOKING_ASPECTS = frozenset({Aspect.APPOINTMENT, Aspect.CHILD, Aspect.ONLINE,
-                              Aspect.PROCEDURE})
+                              Aspect.PROCEDURE, Aspect.CONTACT})
 """What an appointment request may name and still be a booking ("Termin online für meinen
 Sohn", "wo kann ich einen Termin machen"); asking anything else (fee, validity, ...) with a
 confident topic is answered."""
+_ANY_TOPIC_ASPECTS = frozenset({Aspect.PROCEDURE, Aspect.CONTACT})
 CHILD_ALTERNATIVE_MIN_SHARE = 0.15
 """An article for children gives way to one not for children that the ranker rates at
 least this share of it (set by hand, not fitted: on the train splits, where the other
@@ -392,8 +392,8 @@ class _Turn:
 
     def _topic_aspects(self, data: LanguageData) -> list[Aspect]:
         """What the message asks that ties it to a topic: all aspects but how or where to
-        apply, which nearly every question asks."""
-        return [a for a in data.asks(self.message) if a is not Aspect.PROCEDURE]
+        apply and whom to contact, which any question may ask."""
+        return [a for a in data.asks(self.message) if a not in _ANY_TOPIC_ASPECTS]
 
     def _fits(self, article: ArticleHit, data: LanguageData) -> bool:
         """A follow-up belongs to the topic when it asks one of the usual things (fee,
@@ -435,7 +435,7 @@ class _Turn:
         # What the message asks, in its own language; which heading answers it, in the
         # quoted version's.
         headings = self.d.languages.get(version.lang if version else hit.lang, data)
-        asked = [partial(headings.answers, aspect=a) for a in data.asks(self.message)]
+        asked = [headings.section_answers(a) for a in data.asks(self.message)]
         if version is None:
             passage_text, truncated = hit.section, False
         else:

@@ -106,8 +106,9 @@ class Passage:
         return [s.heading for s in self.sections]
 
 
-HeadingMatcher = Callable[[str], bool]
-"""Whether a section heading answers something the question asks (e.g. its fees)."""
+SectionMatcher = Callable[[str, str], bool]
+"""Whether a section (its heading, its text) answers something the question asks (e.g.
+its fees)."""
 
 
 def split_sections(body: str) -> list[Section]:
@@ -130,7 +131,7 @@ def lead_of(sections: Sequence[Section], summary: str | None) -> str:
 
 
 def select_passage(body: str, scores: Sequence[SectionScore], *, summary: str | None = None,
-                   asked: Sequence[HeadingMatcher] = (), contact_marker: str | None = None,
+                   asked: Sequence[SectionMatcher] = (), contact_marker: str | None = None,
                    include_lead: bool = True, several_sections: bool = False,
                    max_chars: int = MAX_SECTION_CHARS,
                    named: Callable[[str], float] | None = None) -> Passage:
@@ -152,7 +153,7 @@ def select_passage(body: str, scores: Sequence[SectionScore], *, summary: str | 
     # A short "Fees" section that sends to the hotline for the amount is still what a fee
     # question asks for: only sections nobody asked for count as contact lines.
     candidates = [s for s in others if not _contact_only(s, contact_marker)
-                  or any(matcher(s.heading) for matcher in asked)] or others
+                  or any(matcher(s.heading, s.text) for matcher in asked)] or others
     if not candidates:
         return Passage(lead=lead, sections=(), truncated=False)
     lead_words = _content_words(lead) if include_lead else frozenset()
@@ -163,7 +164,7 @@ def select_passage(body: str, scores: Sequence[SectionScore], *, summary: str | 
 
     chosen: list[Section] = []
     for matcher in asked:
-        answering = [s for s in candidates if matcher(s.heading) and s not in chosen]
+        answering = [s for s in candidates if matcher(s.heading, s.text) and s not in chosen]
         if answering:
             chosen.append(max(answering, key=score))
     by_score = sorted(candidates, key=lambda s: (-score(s), candidates.index(s)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -41,6 +41,13 @@ class Aspect(StrEnum):
     """How and where to apply ("wie beantrage ich", "comment faire la demande"): the
     section with the steps, the form or the office. Nearly every question asks it, so
     it says nothing about whether a message continues the current topic."""
+    PROXY = "proxy"
+    """Someone else on the citizen's behalf ("kann mein Mann ihn für mich abholen?"): the
+    section that names the authorisation, whatever its heading."""
+    CONTACT = "contact"
+    """Whom to turn to ("an wen wende ich mich", "kime sormam lazim"): the contact
+    section, which otherwise is never quoted, for it holds nothing but the hotline. Like
+    how to apply, it says nothing about the topic."""
 
 
 class AspectCues(BaseModel):
@@ -54,6 +61,11 @@ class AspectCues(BaseModel):
         default=(), description="Normalised words or word beginnings of headings that do not "
                                 "answer it though a heading cue matches (\"Wer kann es "
                                 "beantragen?\" is not how to apply)")
+    text: tuple[str, ...] = Field(
+        default=(), description="Normalised words or word beginnings of a section's text "
+                                "that answer it whatever the heading (\"Vollmacht\": who "
+                                "else may collect it is said under collection, documents "
+                                "or procedure)")
 
 
 class SmallTalkCues(BaseModel):
@@ -192,6 +204,18 @@ class LanguageData(BaseModel):
         norm = normalise(heading)
         return (cues is not None and matches_cues(norm, cues.heading)
                 and not matches_cues(norm, cues.heading_not))
+
+    def section_answers(self, aspect: Aspect) -> Callable[[str, str], bool]:
+        """Whether a section (heading, text) answers `aspect`: its heading does, or its
+        text names one of the aspect's text cues."""
+        cues = self.aspects.get(aspect)
+
+        def answers(heading: str, text: str) -> bool:
+            return self.answers(heading, aspect) or (
+                cues is not None and bool(cues.text)
+                and matches_cues(normalise(text), cues.text))
+
+        return answers
 
     def without_aspect_words(self, text: str) -> str:
         """The text without the single words that ask for an aspect ("kostet", "dziecka"):

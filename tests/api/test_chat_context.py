@@ -215,6 +215,12 @@ def test_another_authority_named_as_the_reason_keeps_the_citys_answer(
     # Turkish typed without its letters: "kopek" and "Köpeğinizi" meet
     ("köpek aldim kaydettirmem lazim mi kac gun icinde", "hund-anmelden-hundesteuer",
      "belediyeye kaydettirmek"),
+    # whom to turn to: the contact section, otherwise never quoted
+    ("I am asylum seeker living in krefeld, my money didnt come this month. who do i "
+     "contact", "asylbewerberleistungen", "02151 86-0"),
+    # someone else on her behalf: the section naming the authorisation ("Teslim alma")
+    ("oturum kartim hazir diye mektup geldi, esim benim yerime alabilir mi",
+     "elektronischer-aufenthaltstitel-abholen", "vekaletname"),
 ])
 def test_the_answer_quotes_the_section_asked_for(client: Any, message: str, expected: str,
                                                  fact: str) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from chatbot.dialogue.passage import CONTACT_ONLY_CHARS, select_passage, split_sections
 from chatbot.languages import Aspect, load_language
 from chatbot.retrieval import SectionScore
@@ -62,7 +60,7 @@ def test_a_contact_line_is_never_quoted_alone() -> None:
 def test_the_section_about_what_was_asked_wins() -> None:
     french = load_language("fr")
     question = "renouvellement titre de sejour combien ca coute"
-    asked = [partial(french.answers, aspect=a) for a in french.asks(question)]
+    asked = [french.section_answers(a) for a in french.asks(question)]
     passage = select_passage(BODY, scores(Documents=0.90, Frais=0.80), asked=asked)
     assert passage.headings == ["Frais"]
 
@@ -71,7 +69,7 @@ def test_two_things_asked_two_sections_quoted_in_article_order() -> None:
     french = load_language("fr")
     question = "quels papiers faut il et quels sont les frais"
     assert french.asks(question) == [Aspect.FEE, Aspect.DOCUMENTS]
-    asked = [partial(french.answers, aspect=a) for a in french.asks(question)]
+    asked = [french.section_answers(a) for a in french.asks(question)]
     passage = select_passage(BODY, scores(Documents=0.80, Frais=0.80), asked=asked)
     assert passage.headings == ["Documents", "Frais"]
 
@@ -101,7 +99,7 @@ def test_a_short_fee_section_that_names_the_hotline_is_quoted_when_fees_are_aske
             "unterschreiben.\n\n## Gebühren\nEs wird eine Gebühr nach der örtlichen "
             "Gebührenordnung erhoben; die Höhe erfahren Sie über die Hotline 02151 86-0.\n")
     german = load_language("de")
-    fee = partial(german.answers, aspect=Aspect.FEE)
+    fee = german.section_answers(Aspect.FEE)
     passage = select_passage(body, scores(Ablauf=0.9, Gebühren=0.8), asked=[fee],
                              contact_marker="02151 86-0")
     assert passage.headings == ["Gebühren"]
@@ -175,3 +173,30 @@ def test_at_most_two_short_sections_ride_along() -> None:
     body = "Lead.\n\n" + "".join(f"## S{i}\nOne line {i}.\n\n" for i in range(6))
     best = scores(S0=0.95, S1=0.94, S2=0.93, S3=0.92, S4=0.91, S5=0.90)
     assert select_passage(body, best).headings == ["S0", "S1"]
+
+
+def test_whom_to_contact_quotes_the_contact_section() -> None:
+    french = load_language("fr")
+    question = "ce mois rien reçu sur le compte, je m'adresse a qui?"
+    asked = [french.section_answers(a) for a in french.asks(question)]
+    passage = select_passage(BODY, scores(Documents=0.90, Frais=0.85, Contact=0.80),
+                             asked=asked, contact_marker="02151 86-0")
+    assert "Contact" in passage.headings
+    assert "02151 86-0" in passage.text
+
+
+def test_a_proxy_question_quotes_the_section_that_names_the_authorisation() -> None:
+    body = ("Die Karte ist nach vier Wochen fertig.\n\n## Wann ist die Karte fertig?\n"
+            "Sie erhalten einen Brief, sobald die Karte da ist. " + "Text " * 40 + "\n\n"
+            "## Abholung\nDie Karte wird Ihnen persönlich ausgehändigt. Eine andere Person "
+            "kann sie nur mit Ihrer schriftlichen Vollmacht abholen.\n\n## Gebühren\n"
+            "Die Gebühr haben Sie bei der Antragstellung bezahlt. " + "Text " * 40 + "\n")
+    german = load_language("de")
+    question = "die karte ist fertig, kann mein mann sie fuer mich abholen"
+    assert Aspect.PROXY in german.asks(question)
+    asked = [german.section_answers(a) for a in german.asks(question)]
+    # The heading says nothing of another person; the text names the authorisation.
+    by_score = scores(**{"Wann ist die Karte fertig?": 0.90, "Gebühren": 0.88,
+                         "Abholung": 0.80})
+    assert select_passage(body, by_score).headings == ["Wann ist die Karte fertig?"]
+    assert select_passage(body, by_score, asked=asked).headings == ["Abholung"]

@@ -59,6 +59,22 @@ def test_every_supported_language_has_complete_data() -> None:
     ("tr", "oturum izni uzatma kac ay suruyo", [Aspect.DURATION]),
     ("ku", "pasaport kengê amade dibe", [Aspect.DURATION]),
     ("ku", "ji bo hemwelatiyê çend meh lazim e", [Aspect.DURATION]),
+    # whom to turn to
+    ("en", "my money didnt come this month. who do i contact", [Aspect.CONTACT]),
+    ("fr", "ce mois rien reçu sur le compte, je m'adresse a qui?", [Aspect.CONTACT]),
+    ("de", "an wen wende ich mich wenn das geld nicht kommt", [Aspect.CONTACT]),
+    ("tr", "asylbewerberleistung bu ay yatmadi kime sormam lazim", [Aspect.CONTACT]),
+    ("ku", "alîkarî nehat, ez ji kê bipirsim?", [Aspect.CONTACT]),
+    # "a qui" begins "a quitter", "ji kê" begins "ji kengî", "a chi" begins "a chiedere"
+    ("fr", "je dois quitter l'appartement a quitter avant juin", []),
+    ("ku", "ji kengî ve", []),
+    ("it", "devo andare a chiedere al comune", []),
+    # someone else on the citizen's behalf
+    ("tr", "oturum kartim hazir, esim benim yerime alabilir mi", [Aspect.PROXY]),
+    ("de", "kann mein mann den ausweis fuer mich abholen", [Aspect.PROXY]),
+    ("it", "mio marito puo ritirarlo al posto mio?", [Aspect.PROXY]),
+    ("pl", "czy zona moze odebrac za mnie", [Aspect.PROXY]),
+    ("fr", "mon mari peut la recuperer a ma place?", [Aspect.PROXY]),
 ])
 def test_aspects_typed_without_accents(lang: str, question: str,
                                        aspects: list[Aspect]) -> None:
@@ -84,6 +100,8 @@ def test_aspects_typed_without_accents(lang: str, question: str,
                                                           Aspect.ELIGIBILITY),
     ("pl", "Warunki ogólne", Aspect.ELIGIBILITY), ("it", "Chi ne ha diritto?",
                                                    Aspect.ELIGIBILITY),
+    ("de", "Termin und Kontakt", Aspect.CONTACT), ("it", "Contatti", Aspect.CONTACT),
+    ("tr", "İletişim", Aspect.CONTACT), ("ku", "Têkilî", Aspect.CONTACT),
 ])
 def test_article_headings_answer_aspects(lang: str, heading: str, aspect: Aspect) -> None:
     assert load_language(lang).answers(heading, aspect)
@@ -149,10 +167,28 @@ def test_cues_are_written_as_they_are_compared() -> None:
         lists = [data.appointment_request, data.appointment_change, data.human_request,
                  data.complaint, *data.other_authorities.values()]
         lists += [c for cues in data.aspects.values()
-                  for c in (cues.question, cues.heading, cues.heading_not)]
+                  for c in (cues.question, cues.heading, cues.heading_not, cues.text)]
         for cues in lists:
             for cue in cues:
                 assert normalise(cue) == cue, (code, cue)
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("de", "Sie können eine andere Person mit einer schriftlichen Vollmacht schicken."),
+    ("en", "Another person can collect it with a written power of attorney."),
+    ("fr", "Une autre personne peut le retirer avec une procuration écrite."),
+    ("it", "Può ritirarlo un'altra persona con una delega scritta."),
+    ("pl", "Może to zrobić inna osoba z pisemnym pełnomocnictwem."),
+    ("tr", "Vekaletname verilen bir kişi de teslim alabilir."),
+    ("ku", "Kesekî bi wekaletnameyê jî dikare wê bistîne."),
+])
+def test_a_section_that_names_the_authorisation_answers_a_proxy_question(
+        lang: str, text: str) -> None:
+    data = load_language(lang)
+    # whatever its heading: the authorisation is said under collection or documents
+    assert data.section_answers(Aspect.PROXY)("Abholung", text)
+    assert not data.section_answers(Aspect.PROXY)("Abholung", "Bringen Sie Ihren Pass mit.")
+    assert not data.section_answers(Aspect.FEE)("Abholung", text)
 
 
 def test_appointment_requests() -> None:
