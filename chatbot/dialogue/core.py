@@ -68,11 +68,11 @@ FOLLOW_UP_MIN_COVERAGE = 0.5
 FUNCTION_WORD_MAX_CHARS = 4
 """Words this short left in a follow-up beside aspect words are taken as function words
 ("mein", "dla", "ji"): the shared stop-word list does not know every language's."""
-_BOOKING_ASPECTS = frozenset({Aspect.APPOINTMENT, Aspect.CHILD, Aspect.ONLINE,
-                              Aspect.PROCEDURE, Aspect.CONTACT})
+_BOOKING_ASPECTS = frozenset({Aspect.APPOINTMENT, Aspect.CHILD, Aspect.PROXY,
+                              Aspect.ONLINE, Aspect.PROCEDURE, Aspect.CONTACT})
 """What an appointment request may name and still be a booking ("Termin online für meinen
-Sohn", "wo kann ich einen Termin machen"); asking anything else (fee, validity, ...) with a
-confident topic is answered."""
+Sohn", "Termin für meine Mutter in ihrem Namen", "wo kann ich einen Termin machen");
+asking anything else (fee, validity, ...) with a confident topic is answered."""
 _ANY_TOPIC_ASPECTS = frozenset({Aspect.PROCEDURE, Aspect.CONTACT})
 CHILD_ALTERNATIVE_MIN_SHARE = 0.15
 """An article for children gives way to one not for children that the ranker rates at
@@ -400,8 +400,8 @@ class _Turn:
         documents, ...), has no content words of its own ("und für mich?"), or most of
         its words are in the article: "und das Wetter morgen?" after a passport answer
         is a new, unanswerable question, not a passport question. Asking how or where
-        ("how do I get a fishing licence?") is no sign of the topic: nearly every question
-        asks it."""
+        ("how do I get a fishing licence?") or whom to contact is no sign of the topic:
+        any question may ask it."""
         if self._topic_aspects(data):
             return True
         coverage = self.d.searcher.term_coverage(self.message, article.article_id, article.lang)
@@ -435,7 +435,10 @@ class _Turn:
         # What the message asks, in its own language; which heading answers it, in the
         # quoted version's.
         headings = self.d.languages.get(version.lang if version else hit.lang, data)
-        asked = [headings.section_answers(a) for a in data.asks(self.message)]
+        aspects = data.asks(self.message)
+        asked = [headings.section_answers(a) for a in aspects if a is not Aspect.CONTACT]
+        contact = (headings.section_answers(Aspect.CONTACT) if Aspect.CONTACT in aspects
+                   else None)
         if version is None:
             passage_text, truncated = hit.section, False
         else:
@@ -444,7 +447,7 @@ class _Turn:
                 summary=version.summary, asked=asked, contact_marker=self.d.contact_marker,
                 include_lead=include_lead,
                 several_sections=len(normalise(self.message).split()) >= SEVERAL_SECTIONS_MIN_WORDS,
-                named=self._heading_names(version.lang))
+                named=self._heading_names(version.lang), contact=contact)
             passage_text, truncated = passage.text, passage.truncated
             if lead_only and passage.lead:
                 passage_text, truncated = passage.lead, bool(passage.sections)

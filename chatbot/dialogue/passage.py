@@ -134,18 +134,22 @@ def select_passage(body: str, scores: Sequence[SectionScore], *, summary: str | 
                    asked: Sequence[SectionMatcher] = (), contact_marker: str | None = None,
                    include_lead: bool = True, several_sections: bool = False,
                    max_chars: int = MAX_SECTION_CHARS,
-                   named: Callable[[str], float] | None = None) -> Passage:
+                   named: Callable[[str], float] | None = None,
+                   contact: SectionMatcher | None = None) -> Passage:
     """The lead (or `summary`) and the section of `body` that answers the question.
 
     `scores` are the retrieval's per-chunk scores of this article version (chunks carry
     their section's heading). `asked` holds one matcher per thing the question asks
-    about (fee, documents, ...): a section whose heading answers one is preferred, and
-    when the question asks about two things, both sections are quoted; with
+    about (fee, documents, ...): a section that answers one (by its heading, or for
+    some aspects by its text) is preferred, and when the question asks about two
+    things, both sections are quoted; with
     `several_sections` the best-scoring ones are quoted up to MAX_SECTIONS (a long
     question often asks two or three things that no word list names).
     `contact_marker` (the hotline number) marks contact-only sections, which are
     skipped unless nothing else is left. `named` gives the share of a heading's words
-    that the question names (see HEADING_WEIGHT)."""
+    that the question names (see HEADING_WEIGHT). Sections `contact` matches (the
+    question asks whom to turn to) come along without taking a place: "who do I
+    contact" still wants the section about the matter."""
     sections = split_sections(body)
     has_lead = bool(sections) and sections[0].heading == ""
     lead = lead_of(sections, summary)
@@ -185,7 +189,9 @@ def select_passage(body: str, scores: Sequence[SectionScore], *, summary: str | 
         else:
             continue
         chosen.append(section)
-    chosen = sorted(chosen, key=candidates.index)
+    if contact is not None:
+        chosen += [s for s in others if contact(s.heading, s.text) and s not in chosen]
+    chosen = sorted(chosen, key=others.index)
     # Each of several sections that are not short gets a little more than half: most
     # are short; a short one needs no budget.
     long_sections = sum(len(s.text) >= SHORT_SECTION_CHARS for s in chosen)

@@ -200,6 +200,10 @@ def test_cancelling_an_appointment_or_asking_about_a_reservation_is_answered() -
     # For whom and how still belong to the booking.
     reply = respond(searcher, "termin online für meinen sohn, pass")
     assert any(isinstance(a, AppointmentAction) for a in reply.actions)
+    reply = respond(searcher, "termin pass, an wen wende ich mich")
+    assert any(isinstance(a, AppointmentAction) for a in reply.actions)
+    reply = respond(searcher, "termin pass in meinem namen")
+    assert any(isinstance(a, AppointmentAction) for a in reply.actions)
     # "Wohnsitz verlegen" is not moving an appointment.
     assert load_languages(("de",))["de"].requests_appointment("termin wohnsitz verlegen")
 
@@ -210,8 +214,11 @@ def test_a_short_unrelated_question_does_not_inherit_the_topic() -> None:
                                  "wetter": [hit("abfall", 0.1), hit("hund", 0.05)]})
     reply = respond(searcher, "und das wetter morgen?", history)
     assert (reply.type, reply.evidence) == (ReplyType.ESCALATE, Evidence.NONE)
-    # asking how or where is no sign of the topic: nearly every question asks it
+    # asking how or where, or whom to contact, is no sign of the topic: any question
+    # may ask it
     reply = respond(searcher, "und wo kann ich das wetter sehen?", history)
+    assert (reply.type, reply.evidence) == (ReplyType.ESCALATE, Evidence.NONE)
+    reply = respond(searcher, "und an wen wende ich mich wegen dem wetter?", history)
     assert (reply.type, reply.evidence) == (ReplyType.ESCALATE, Evidence.NONE)
     reply = respond(searcher, "und was kostet der?", history)
     assert reply.type is ReplyType.ANSWER

@@ -175,14 +175,18 @@ def test_at_most_two_short_sections_ride_along() -> None:
     assert select_passage(body, best).headings == ["S0", "S1"]
 
 
-def test_whom_to_contact_quotes_the_contact_section() -> None:
+def test_whom_to_contact_adds_the_contact_section_to_the_one_about_the_matter() -> None:
     french = load_language("fr")
     question = "ce mois rien reçu sur le compte, je m'adresse a qui?"
-    asked = [french.section_answers(a) for a in french.asks(question)]
+    assert french.asks(question) == [Aspect.CONTACT]
     passage = select_passage(BODY, scores(Documents=0.90, Frais=0.85, Contact=0.80),
-                             asked=asked, contact_marker="02151 86-0")
-    assert "Contact" in passage.headings
+                             contact=french.section_answers(Aspect.CONTACT),
+                             contact_marker="02151 86-0")
+    assert passage.headings == ["Documents", "Contact"]
     assert "02151 86-0" in passage.text
+    # Not asked, the contact line stays out.
+    assert select_passage(BODY, scores(Documents=0.90, Frais=0.85, Contact=0.80),
+                          contact_marker="02151 86-0").headings == ["Documents"]
 
 
 def test_a_proxy_question_quotes_the_section_that_names_the_authorisation() -> None:

@@ -75,6 +75,16 @@ def test_every_supported_language_has_complete_data() -> None:
     ("it", "mio marito puo ritirarlo al posto mio?", [Aspect.PROXY]),
     ("pl", "czy zona moze odebrac za mnie", [Aspect.PROXY]),
     ("fr", "mon mari peut la recuperer a ma place?", [Aspect.PROXY]),
+    # a phone, a contact lens, "za mniej", a new place or a car in one's name is neither
+    ("tr", "telefonumu kaybettim", []),
+    ("pl", "zgubilem telefon", []),
+    ("it", "ho perso il telefono", []),
+    ("en", "can i pay contactless at the citizens office", [Aspect.FEE]),
+    ("fr", "faut il joindre une copie du passeport", []),
+    ("pl", "czy to kosztuje za mniej niz 10 euro", [Aspect.FEE]),
+    ("tr", "yeni yerime tasindim", []),
+    ("tr", "adima kayitli araci sattim", []),
+    ("en", "someone else lives in my flat now", []),
 ])
 def test_aspects_typed_without_accents(lang: str, question: str,
                                        aspects: list[Aspect]) -> None:
