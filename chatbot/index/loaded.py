@@ -223,15 +223,18 @@ class LoadedIndex:
             terms = self._title_terms[key] = frozenset(analyze(text, lang))
         return terms
 
-    def names_keyword(self, query: str, article_id: str, lang: str) -> bool:
+    def names_keyword(self, query: str, article_id: str, lang: str, *,
+                      min_words: int = 1) -> bool:
         """Whether the query names one of the keywords of the article's version in `lang`
         whole: each of the keyword's words that is not a function word is among the
         query's terms (one of its forms, where the language keeps a long word whole
         beside its prefix), in any order ("wracam do polski, jak sie wymeldowac" names
         "wymeldować się"; "immatriculer en allemagne une voiture" names "immatriculer une
         voiture"). A keyword that another article of that language also has
-        ("Standesamt", "foreigners office") names neither."""
-        keywords = self._keywords_of(lang).get(article_id, ())
+        ("Standesamt", "foreigners office") names neither. Only keywords of at least
+        `min_words` such words count."""
+        keywords = [k for k in self._keywords_of(lang).get(article_id, ())
+                    if len(k) >= min_words]
         if not keywords:
             return False
         terms = frozenset(analyze_query(query, lang))

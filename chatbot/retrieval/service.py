@@ -180,10 +180,13 @@ class SearchService:
             return None
         return index.coverage(terms, article_id, lang)
 
-    def names_keyword(self, text: str, article_id: str, lang: str) -> bool:
-        """Whether the text names a keyword of that version of the article whole."""
+    def names_keyword(self, text: str, article_id: str, lang: str, *,
+                      min_words: int = 1) -> bool:
+        """Whether the text names a keyword (of at least `min_words` words) of that
+        version of the article whole."""
         index = self.index
-        return index is not None and index.names_keyword(text, article_id, lang)
+        return index is not None and index.names_keyword(text, article_id, lang,
+                                                         min_words=min_words)
 
     def related_articles(self, article_id: str, max_gap: float) -> list[str]:
         index = self.index

@@ -349,6 +349,31 @@ def test_a_weak_match_is_answered_when_the_message_names_its_keyword(
     assert action(reply, "ticket") is not None
 
 
+@pytest.mark.parametrize(("message", "topic"), [
+    ("mia madre dal brasile vuole venire a trovarci, devo fare la dichiarazione di "
+     "garanzia. costa?", "verpflichtungserklaerung"),
+    ("bank wants proof of address, how do i get that paper", "meldebescheinigung"),
+])
+def test_a_message_too_far_to_suggest_anything_is_answered_when_it_names_a_keyword(
+        client: Any, message: str, topic: str) -> None:
+    # below the suggestion band, "dichiarazione di garanzia" and "proof of address" name
+    # one of the first articles by two words
+    reply = say(client, message)
+    assert (reply["type"], article(reply)) == ("answer", topic), reply["text"]
+    assert action(reply, "ticket") is not None
+
+
+@pytest.mark.parametrize("message", ["where can i buy tickets for the zoo online",
+                                     "kita platz fuer meine tochter ab august, wo muss ich "
+                                     "die anmelden"])
+def test_a_single_common_word_of_a_keyword_does_not_answer_out_of_scope(
+        client: Any, message: str) -> None:
+    # "ticket" is the follow-up article's keyword, "Anmeldung" the registration's
+    reply = say(client, message)
+    assert reply["type"] == "escalate", reply["text"]
+    assert action(reply, "appointment") is None
+
+
 def test_a_three_word_clause_does_not_turn_a_weak_match_into_an_answer(client: Any) -> None:
     # "musze wyrobic paszport" alone names the German passport with confidence; the
     # question is the Polish consulate's

@@ -38,8 +38,9 @@ class ConfidentSearcher:
     def term_coverage(self, text: str, article_id: str, lang: str) -> float | None:
         return self.service.term_coverage(text, article_id, lang)
 
-    def names_keyword(self, text: str, article_id: str, lang: str) -> bool:
-        return self.service.names_keyword(text, article_id, lang)
+    def names_keyword(self, text: str, article_id: str, lang: str, *,
+                      min_words: int = 1) -> bool:
+        return self.service.names_keyword(text, article_id, lang, min_words=min_words)
 
 
 def answer_text(service: SearchService, message: str, *, lang: str) -> str:

@@ -65,8 +65,10 @@ class ScriptedSearcher:
         body = BODY.lower() + " kind"
         return sum(w in body for w in words) / len(words) if words else None
 
-    def names_keyword(self, text: str, article_id: str, lang: str) -> bool:
-        return any(k.lower() in text.lower() for k in self.keywords.get(article_id, ()))
+    def names_keyword(self, text: str, article_id: str, lang: str, *,
+                      min_words: int = 1) -> bool:
+        return any(k.lower() in text.lower() for k in self.keywords.get(article_id, ())
+                   if len(k.split()) >= min_words)
 
 
 def dialogue(searcher: ScriptedSearcher, *, case_status: bool = False) -> Dialogue:
@@ -486,7 +488,37 @@ def test_a_weak_match_answers_when_the_message_names_one_of_its_keywords() -> No
     # another article's keyword is no evidence for the weak one
     reply = respond(ScriptedSearcher(script, keywords=keywords), "reisepass verloren wie")
     assert (reply.type, reply.evidence) == (ReplyType.ESCALATE, Evidence.WEAK)
-    # nor does a keyword lift a match below the suggestion threshold: out of scope
+    # nor does a keyword lift a match that is unlikely on its own evidence (p 0.05)
     script = {"reisepass": [hit("reisepass", 0.2), hit("ausweis", 0.1)]}
     reply = respond(ScriptedSearcher(script, keywords=keywords), "neuer reisepass fürs kanu?")
+    assert (reply.type, reply.evidence) == (ReplyType.ESCALATE, Evidence.NONE)
+
+
+def test_below_the_suggestion_band_one_article_named_by_two_keyword_words_answers() -> None:
+    # p 0.12 each (score 0.3): no article is even worth suggesting
+    script = {"garanzia": [hit("wohngeld", 0.3), hit("verpflichtung", 0.3),
+                           hit("ausweis", 0.1)]}
+    keywords = {"verpflichtung": ("dichiarazione di garanzia", "garanzia"),
+                "wohngeld": ("affitto",)}
+    reply = respond(ScriptedSearcher(script, keywords=keywords),
+                    "mia madre viene a trovarci, devo fare la dichiarazione di garanzia?",
+                    lang="it")
+    assert reply.topic is not None
+    assert (reply.type, reply.topic.article_id) == (ReplyType.ANSWER, "verpflichtung")
+    assert reply.confidence < SCORE_ONLY.sure_min
+    assert any(isinstance(a, TicketAction) for a in reply.actions)
+    # a keyword of one word is too common to tell ("garanzia" of a loan)
+    reply = respond(ScriptedSearcher(script, keywords=keywords),
+                    "garanzia per il mutuo della casa?", lang="it")
+    assert (reply.type, reply.evidence) == (ReplyType.ESCALATE, Evidence.NONE)
+    # two articles named: neither
+    both = {"verpflichtung": ("dichiarazione di garanzia",),
+            "wohngeld": ("dichiarazione di garanzia",)}
+    reply = respond(ScriptedSearcher(script, keywords=both),
+                    "devo fare la dichiarazione di garanzia?", lang="it")
+    assert (reply.type, reply.evidence) == (ReplyType.ESCALATE, Evidence.NONE)
+    # an article unlikely on its own evidence (p 0.08) is not named into an answer
+    unlikely = {"garanzia": [hit("wohngeld", 0.25), hit("verpflichtung", 0.25)]}
+    reply = respond(ScriptedSearcher(unlikely, keywords=keywords),
+                    "devo fare la dichiarazione di garanzia?", lang="it")
     assert (reply.type, reply.evidence) == (ReplyType.ESCALATE, Evidence.NONE)

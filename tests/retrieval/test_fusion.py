@@ -171,6 +171,10 @@ def test_a_keyword_is_named_whole_in_the_version_of_the_messages_language(
     assert index.names_keyword("how do i deregister", "abmelden", "en")
     assert not index.names_keyword("how do i deregister", "abmelden", "fr")
     assert not index.names_keyword("how do i deregister", "nothing", "en")
+    # counting only keywords of two words or more
+    assert index.names_keyword("akt urodzenia gdzie", "geburt", "pl", min_words=2)
+    assert not index.names_keyword("how do i deregister", "abmelden", "en", min_words=2)
+    assert index.names_keyword("is b1 german enough", "abmelden", "en", min_words=2)
 
 
 @pytest.mark.parametrize("mode", list(SearchMode))
