@@ -58,6 +58,11 @@ def small_index(write_article, tmp_path: Path) -> LoadedIndex:  # type: ignore[n
                   body="## Passport\n\nApply for a passport, fee, photo.")
     write_article("hund", "de", body="## Hund\n\nHundesteuer Hund anmelden Marke.")
     write_article("hund", "en", title="Dog", body="## Dog\n\nDog tax, register your dog.")
+    return built_index(tmp_path)
+
+
+def built_index(tmp_path: Path) -> LoadedIndex:
+    """The index of the articles written under `tmp_path` (the `write_article` fixture)."""
     store = IndexStore(tmp_path / "idx")
     build_index(corpus_dir=tmp_path / "corpus", store=store, embedder=FakeEmbedder())
     return LoadedIndex(store.current_dir())
@@ -100,9 +105,7 @@ def test_the_ranker_sees_german_terms_only_of_translated_articles(
     # that a question in another language borrowed.
     write_article("information", "de", title="Information und Beratung",
                   body="## Beratung\n\nInformation für Familien.")
-    store = IndexStore(tmp_path / "idx")
-    build_index(corpus_dir=tmp_path / "corpus", store=store, embedder=FakeEmbedder())
-    index = LoadedIndex(store.current_dir())
+    index = built_index(tmp_path)
     assert index.translated_articles_naming("reisepass information icin") == {"reisepass"}
     assert index.translated_articles_naming("pasaport icin") == frozenset()
     candidates = HybridRetriever(index, FakeEmbedder(), BUNDLED_RANKER).candidates(
@@ -120,9 +123,7 @@ def test_a_later_noun_of_a_keyword_qualifies_it_and_names_no_article(
                   body="## Urkunde\n\nDie Geburtsurkunde brauchen Sie für das Kindergeld.")
     write_article("geburt", "pl", title="Rejestracja urodzenia",
                   body="## Akt\n\nAkt urodzenia dziecka.")
-    store = IndexStore(tmp_path / "idx")
-    build_index(corpus_dir=tmp_path / "corpus", store=store, embedder=FakeEmbedder())
-    index = LoadedIndex(store.current_dir())
+    index = built_index(tmp_path)
     # "Geburtsurkunde Kindergeld" is the certificate one needs for child benefit: a
     # question about child benefit does not name the birth article ...
     assert index.names_source_term("wniosek o kindergeld gdzie", "geburt") is False
@@ -149,9 +150,7 @@ def test_a_keyword_is_named_whole_in_the_version_of_the_messages_language(
     write_article("abmelden", "en", title="Deregistration",
                   extra="keywords: [deregister, moving abroad, B1 German, ID card]\n",
                   body="## How\n\nDeregister at the office.")
-    store = IndexStore(tmp_path / "idx")
-    build_index(corpus_dir=tmp_path / "corpus", store=store, embedder=FakeEmbedder())
-    index = LoadedIndex(store.current_dir())
+    index = built_index(tmp_path)
     # every word of the keyword, in any order, accents as typed on a phone
     assert index.names_keyword("wracam do polski, jak sie wymeldowac?", "abmelden", "pl")
     assert index.names_keyword("zgloszenie za granice wyjazdu", "abmelden", "pl")
