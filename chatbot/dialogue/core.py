@@ -92,7 +92,10 @@ and the near-city questions): right +12, wrong +1, out of scope answered 15 -> 1
 at 0.1; +8 at 0.2; 0.05 answered two more out-of-scope questions and nothing more right.
 Any keyword (one word too) at 0.2: right +17 but out of scope answered +4 ("tickets for
 the zoo" names the follow-up article's "ticket", "kitaplatz ... anmelden" names
-"Anmeldung"): a single word is often a common one, two words name a service."""
+"Anmeldung"): a single word is often a common one, two words name a service. A long word
+counts as two (`LONG_KEYWORD_WORD_CHARS` in chatbot/index/loaded.py): "asylbewerberleistung
+bu ay yatmadi kime sormam lazim" names the asylum seekers' benefits (train rows: +7 right,
+nothing more answered out of scope or wrongly)."""
 SEVERAL_SECTIONS_MIN_WORDS = 6
 """A question this long gets several sections (passage.MAX_SECTIONS): on the blind train
 questions, phone-typed questions of 6+ words asked two things or more in most cases

@@ -33,6 +33,14 @@ SOURCE_TERM_MIN_CHARS = 6
 """German stems this long are service names or their parts ("anmeld", "kinderreisepass",
 "personalausweis"); shorter ones are too often function words or fragments."""
 
+LONG_KEYWORD_WORD_CHARS = 9
+"""A keyword word this long (as analysed) names a service as specifically as two words
+do: a compound or a term ("Asylbewerberleistungen", "vatandaslik", "zaproszenie"),
+where a short one is often an everyday word ("ticket", "Anmeldung" as "anmeld"). Below
+the chat's suggestion band (`NAMED_KEYWORD_MIN_WORDS` in the dialogue), on the train
+rows: right +7 at 8 and 9 letters, +6 at 10, +3 at 13; at 6, four out-of-scope
+questions were answered ("tickets for the zoo", "kita platz ... anmelden")."""
+
 
 @dataclass(frozen=True)
 class StoredArticle:
@@ -232,9 +240,10 @@ class LoadedIndex:
         "wymeldować się"; "immatriculer en allemagne une voiture" names "immatriculer une
         voiture"). A keyword that another article of that language also has
         ("Standesamt", "foreigners office") names neither. Only keywords of at least
-        `min_words` such words count."""
+        `min_words` such words count, a word of LONG_KEYWORD_WORD_CHARS letters or more
+        counting as two."""
         keywords = [k for k in self._keywords_of(lang).get(article_id, ())
-                    if len(k) >= min_words]
+                    if _keyword_size(k) >= min_words]
         if not keywords:
             return False
         terms = frozenset(analyze_query(query, lang))
@@ -371,6 +380,12 @@ def _restates(term: str, title: frozenset[str]) -> bool:
 
 _Keyword = tuple[frozenset[str], ...]
 """A keyword as analysed: per word that is not a function word, its forms."""
+
+
+def _keyword_size(keyword: _Keyword) -> int:
+    """A keyword's words, a long one counting as two (`LONG_KEYWORD_WORD_CHARS`)."""
+    return sum(2 if max(map(len, forms), default=0) >= LONG_KEYWORD_WORD_CHARS else 1
+               for forms in keyword)
 
 
 def _analysed_keyword(keyword: object, lang: str) -> _Keyword:

@@ -145,7 +145,7 @@ def test_a_keyword_is_named_whole_in_the_version_of_the_messages_language(
                         "Standesamt, '']\n",
                   body="## Jak\n\nWymeldować się można w biurze.")
     write_article("geburt", "pl", title="Urodzenie",
-                  extra="keywords: [akt urodzenia, Standesamt]\n",
+                  extra="keywords: [akt urodzenia, Standesamt, Geburtsurkunde]\n",
                   body="## Akt\n\nAkt urodzenia dziecka.")
     write_article("abmelden", "en", title="Deregistration",
                   extra="keywords: [deregister, moving abroad, B1 German, ID card]\n",
@@ -174,6 +174,9 @@ def test_a_keyword_is_named_whole_in_the_version_of_the_messages_language(
     assert index.names_keyword("akt urodzenia gdzie", "geburt", "pl", min_words=2)
     assert not index.names_keyword("how do i deregister", "abmelden", "en", min_words=2)
     assert index.names_keyword("is b1 german enough", "abmelden", "en", min_words=2)
+    # a long word (a compound, a term) counts as two; "deregister" is not long enough
+    assert index.names_keyword("geburtsurkunde dla syna", "geburt", "pl", min_words=2)
+    assert not index.names_keyword("potrzebuje akt", "geburt", "pl", min_words=2)
 
 
 @pytest.mark.parametrize("mode", list(SearchMode))
