@@ -93,9 +93,9 @@ at 0.1; +8 at 0.2; 0.05 answered two more out-of-scope questions and nothing mor
 Any keyword (one word too) at 0.2: right +17 but out of scope answered +4 ("tickets for
 the zoo" names the follow-up article's "ticket", "kitaplatz ... anmelden" names
 "Anmeldung"): a single word is often a common one, two words name a service. A long word
-counts as two (`LONG_KEYWORD_WORD_CHARS` in chatbot/index/loaded.py): "asylbewerberleistung
-bu ay yatmadi kime sormam lazim" names the asylum seekers' benefits (train rows: +7 right,
-nothing more answered out of scope or wrongly)."""
+named whole counts as two (`LONG_KEYWORD_WORD_CHARS` in chatbot/index/loaded.py):
+"asylbewerberleistung bu ay yatmadi kime sormam lazim" names the asylum seekers' benefits
+(train rows: +4 right, nothing more answered out of scope or wrongly)."""
 SEVERAL_SECTIONS_MIN_WORDS = 6
 """A question this long gets several sections (passage.MAX_SECTIONS): on the blind train
 questions, phone-typed questions of 6+ words asked two things or more in most cases
@@ -297,7 +297,8 @@ class _Turn:
 
     def _named_by_keyword(self, hits: list[ArticleHit]) -> Decision | None:
         """A message too far from every article even to suggest one, which names one of
-        the first few articles by a keyword of 2+ words, no other of them so, and that
+        the first few articles by a keyword of 2+ words (a long word named whole counting
+        as two), no other of them so, and that
         article is not unlikely on its own evidence: "mia madre dal brasile vuole venire
         a trovarci, devo fare la dichiarazione di garanzia. costa?" (p 0.28, below
         suggest_min) names "dichiarazione di garanzia". A message naming another

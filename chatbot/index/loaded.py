@@ -34,12 +34,16 @@ SOURCE_TERM_MIN_CHARS = 6
 "personalausweis"); shorter ones are too often function words or fragments."""
 
 LONG_KEYWORD_WORD_CHARS = 9
-"""A keyword word this long (as analysed) names a service as specifically as two words
-do: a compound or a term ("Asylbewerberleistungen", "vatandaslik", "zaproszenie"),
-where a short one is often an everyday word ("ticket", "Anmeldung" as "anmeld"). Below
-the chat's suggestion band (`NAMED_KEYWORD_MIN_WORDS` in the dialogue), on the train
-rows: right +7 at 8 and 9 letters, +6 at 10, +3 at 13; at 6, four out-of-scope
-questions were answered ("tickets for the zoo", "kita platz ... anmelden")."""
+"""A keyword word this long, named whole (the query has a word beginning with the same
+this many letters), names a service as specifically as two words do: a compound or a
+term ("Asylbewerberleistungen", "vatandaslik"), where a short one is often an everyday
+word ("ticket", "Anmeldung" as "anmeld"). Below the chat's suggestion band
+(`NAMED_KEYWORD_MIN_WORDS` in the dialogue), on the train rows: right +4, nothing more
+answered wrongly or out of scope. Matching a long word by the four or five letters
+Polish, Turkish and Kurmanji keep of it gave +7, but those letters are shared by
+everyday words ("przepraszam" begins like "przeprowadzka", "naturalnie" like
+"naturalizacja"); counting any word of 6+ letters answered four out-of-scope questions
+("tickets for the zoo", "kita platz ... anmelden")."""
 
 
 @dataclass(frozen=True)
@@ -240,14 +244,16 @@ class LoadedIndex:
         "wymeldować się"; "immatriculer en allemagne une voiture" names "immatriculer une
         voiture"). A keyword that another article of that language also has
         ("Standesamt", "foreigners office") names neither. Only keywords of at least
-        `min_words` such words count, a word of LONG_KEYWORD_WORD_CHARS letters or more
-        counting as two."""
-        keywords = [k for k in self._keywords_of(lang).get(article_id, ())
-                    if _keyword_size(k) >= min_words]
+        `min_words` such words count; a word of LONG_KEYWORD_WORD_CHARS letters or more
+        counts as two when the query has it whole (`_names_long_word`), not only its
+        prefix."""
+        keywords = self._keywords_of(lang).get(article_id, ())
         if not keywords:
             return False
         terms = frozenset(analyze_query(query, lang))
         return any(all(not forms.isdisjoint(terms) for forms in keyword)
+                   and len(keyword) + sum(_names_long_word(forms, terms) for forms in keyword)
+                   >= min_words
                    for keyword in keywords)
 
     def _keywords_of(self, lang: str) -> dict[str, tuple[_Keyword, ...]]:
@@ -382,10 +388,23 @@ _Keyword = tuple[frozenset[str], ...]
 """A keyword as analysed: per word that is not a function word, its forms."""
 
 
-def _keyword_size(keyword: _Keyword) -> int:
-    """A keyword's words, a long one counting as two (`LONG_KEYWORD_WORD_CHARS`)."""
-    return sum(2 if max(map(len, forms), default=0) >= LONG_KEYWORD_WORD_CHARS else 1
-               for forms in keyword)
+def _names_long_word(forms: frozenset[str], terms: frozenset[str]) -> bool:
+    """Whether the query has a word that begins with the same LONG_KEYWORD_WORD_CHARS
+    letters as a keyword word: the long word itself, another ending of it or a compound
+    of it ("asylbewerberleistungen" for "Asylbewerberleistungsgesetz"). Polish, Turkish
+    and Kurmanji also match a long word by its first four or five letters, which is not
+    enough here: "przepraszam" (sorry) begins like "przeprowadzka" (moving)."""
+    return any(_shared_prefix(form, term) >= LONG_KEYWORD_WORD_CHARS
+               for form in forms for term in terms)
+
+
+def _shared_prefix(first: str, second: str) -> int:
+    shared = 0
+    for a, b in zip(first, second, strict=False):
+        if a != b:
+            break
+        shared += 1
+    return shared
 
 
 def _analysed_keyword(keyword: object, lang: str) -> _Keyword:

@@ -182,8 +182,8 @@ class SearchService:
 
     def names_keyword(self, text: str, article_id: str, lang: str, *,
                       min_words: int = 1) -> bool:
-        """Whether the text names a keyword (of at least `min_words` words) of that
-        version of the article whole."""
+        """Whether the text names a keyword (of at least `min_words` words, a long word
+        named whole counting as two) of that version of the article whole."""
         index = self.index
         return index is not None and index.names_keyword(text, article_id, lang,
                                                          min_words=min_words)

@@ -353,17 +353,14 @@ def test_a_weak_match_is_answered_when_the_message_names_its_keyword(
     ("mia madre dal brasile vuole venire a trovarci, devo fare la dichiarazione di "
      "garanzia. costa?", "verpflichtungserklaerung"),
     ("bank wants proof of address, how do i get that paper", "meldebescheinigung"),
-    # one long word names a service as specifically as two: "Asylbewerberleistung",
-    # Polish "zaproszenie" (as "zaprosic"), Kurmanji "vexwendin" (as "vexwînim")
+    # one long word named whole is as specific as two: the Turkish version's keyword
+    # "Asylbewerberleistungsgesetz" begins with the message's "asylbewerberleistung"
     ("asylbewerberleistung ayi gecikti kimi arayayim", "asylbewerberleistungen"),
-    ("chce zaprosic brata z gruzji, potrzebuje wizy, co musze zrobic",
-     "verpflichtungserklaerung"),
-    ("ez dixwazim birayê xwe vexwînim almanyayê, çi lazim e", "verpflichtungserklaerung"),
 ])
 def test_a_message_too_far_to_suggest_anything_is_answered_when_it_names_a_keyword(
         client: Any, message: str, topic: str) -> None:
     # below the suggestion band, "dichiarazione di garanzia" and "proof of address" name
-    # one of the first articles by two words, the others by one long word
+    # one of the first articles by two words, the last by one long word
     reply = say(client, message)
     assert (reply["type"], article(reply)) == ("answer", topic), reply["text"]
     assert action(reply, "ticket") is not None
