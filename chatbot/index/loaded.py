@@ -252,8 +252,9 @@ class LoadedIndex:
             return False
         terms = frozenset(analyze_query(query, lang))
         return any(all(not forms.isdisjoint(terms) for forms in keyword)
-                   and len(keyword) + sum(_names_long_word(forms, terms) for forms in keyword)
-                   >= min_words
+                   and (len(keyword) >= min_words
+                        or len(keyword) + sum(_names_long_word(forms, terms)
+                                              for forms in keyword) >= min_words)
                    for keyword in keywords)
 
     def _keywords_of(self, lang: str) -> dict[str, tuple[_Keyword, ...]]:
@@ -394,17 +395,9 @@ def _names_long_word(forms: frozenset[str], terms: frozenset[str]) -> bool:
     of it ("asylbewerberleistungen" for "Asylbewerberleistungsgesetz"). Polish, Turkish
     and Kurmanji also match a long word by its first four or five letters, which is not
     enough here: "przepraszam" (sorry) begins like "przeprowadzka" (moving)."""
-    return any(_shared_prefix(form, term) >= LONG_KEYWORD_WORD_CHARS
+    size = LONG_KEYWORD_WORD_CHARS
+    return any(len(form) >= size and form[:size] == term[:size]
                for form in forms for term in terms)
-
-
-def _shared_prefix(first: str, second: str) -> int:
-    shared = 0
-    for a, b in zip(first, second, strict=False):
-        if a != b:
-            break
-        shared += 1
-    return shared
 
 
 def _analysed_keyword(keyword: object, lang: str) -> _Keyword:
