@@ -298,10 +298,10 @@ class _Turn:
     def _named_by_keyword(self, hits: list[ArticleHit]) -> Decision | None:
         """A message too far from every article even to suggest one, which names one of
         the first few articles by a keyword of 2+ words (a long word named whole counting
-        as two), no other of them so, and that
-        article is not unlikely on its own evidence: "mia madre dal brasile vuole venire
-        a trovarci, devo fare la dichiarazione di garanzia. costa?" (p 0.28, below
-        suggest_min) names "dichiarazione di garanzia". A message naming another
+        as two), no other of them so, and that article is not unlikely on its own
+        evidence: "mia madre dal brasile vuole venire a trovarci, devo fare la
+        dichiarazione di garanzia. costa?" (p 0.28, below suggest_min) names
+        "dichiarazione di garanzia". A message naming another
         authority's service was refused before (`_asks_another_authority`)."""
         named = [i for i, hit in enumerate(hits[:NAMED_KEYWORD_HITS])
                  if self.d.searcher.names_keyword(self.message, hit.article_id,

@@ -376,6 +376,7 @@ def test_a_single_common_word_of_a_keyword_does_not_answer_out_of_scope(
     assert reply["type"] == "escalate", reply["text"]
     assert action(reply, "appointment") is None
 
+
 @pytest.mark.parametrize("message", [
     "le proprietaire augmente mon loyer de 15%, est ce que la ville peut m aider",
     "kaloriferê xaniyê min xera ye, xwediyê malê tamîr nake, kî alîkarî dike",
