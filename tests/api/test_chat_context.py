@@ -356,11 +356,13 @@ def test_a_weak_match_is_answered_when_the_message_names_its_keyword(
     # one long word named whole is as specific as two: the Turkish version's keyword
     # "Asylbewerberleistungsgesetz" begins with the message's "asylbewerberleistung"
     ("asylbewerberleistung ayi gecikti kimi arayayim", "asylbewerberleistungen"),
+    # an acronym is as specific as two words: "WBS" (p 0.32)
+    ("wbs kac gunde cikar 3 cocuklu aileyiz", "wohnberechtigungsschein"),
 ])
 def test_a_message_too_far_to_suggest_anything_is_answered_when_it_names_a_keyword(
         client: Any, message: str, topic: str) -> None:
     # below the suggestion band, "dichiarazione di garanzia" and "proof of address" name
-    # one of the first articles by two words, the last by one long word
+    # one of the first articles by two words, the others by one long word or an acronym
     reply = say(client, message)
     assert (reply["type"], article(reply)) == ("answer", topic), reply["text"]
     assert action(reply, "ticket") is not None

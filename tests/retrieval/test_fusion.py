@@ -182,6 +182,20 @@ def test_a_keyword_is_named_whole_in_the_version_of_the_messages_language(
     assert not index.names_keyword("geburtstag syna", "geburt", "pl", min_words=2)
 
 
+def test_an_acronym_keyword_counts_as_two_words(write_article, tmp_path: Path
+                                                ) -> None:  # type: ignore[no-untyped-def]
+    write_article("wbs", "tr", title="Konut hakkı belgesi",
+                  extra="keywords: [WBS, eAT, sosyal konut, konut]\n",
+                  body="## Nasıl\n\nBaşvuru formu.")
+    index = built_index(tmp_path)
+    # typed in lower case, as on a phone
+    assert index.names_keyword("wbs kac gunde cikar", "wbs", "tr", min_words=2)
+    assert index.names_keyword("eat kartim hazir mi", "wbs", "tr", min_words=2)
+    # a one-word keyword in lower case stays one word
+    assert index.names_keyword("konut ariyorum", "wbs", "tr")
+    assert not index.names_keyword("konut ariyorum", "wbs", "tr", min_words=2)
+
+
 @pytest.mark.parametrize("mode", list(SearchMode))
 def test_every_mode_ranks_the_lexically_and_densely_obvious_article_first(
     small_index: LoadedIndex, mode: SearchMode
