@@ -50,7 +50,10 @@ acronym: it names one service as specifically as two words do, where a one-word
 keyword in lower case is often an everyday word. Below the chat's suggestion band,
 on the train rows: right +2 (Kurmanji "ji bo malbateke 5 kesi wbs ciqas dom dike"),
 dev +1 ("how long is the IDP valid"), nothing more answered wrongly or out of scope,
-SIB-200 train sentences unchanged."""
+SIB-200 train sentences unchanged. An acronym can be an everyday word as typed ("eat"
+for "eAT", French "plu" for "PLU"): the article must still be likely enough on its own
+evidence (`NAMED_KEYWORD_MIN_PROBABILITY` in the dialogue), which "what did you eat
+today" and "est ce qu il a plu hier" are not (p 0.03-0.05)."""
 
 
 @dataclass(frozen=True)
