@@ -131,12 +131,13 @@ def test_a_long_question_gets_the_best_sections_but_never_the_contact_line() -> 
     assert passage.headings == ["Documents", "Frais"]
 
 
-def test_a_long_question_gets_at_most_three_sections_in_article_order() -> None:
+def test_a_long_question_gets_at_most_four_sections_in_article_order() -> None:
     body = "Lead.\n\n" + "".join(f"## S{i}\nText {i}. {'More words. ' * 15}\n\n"
-                                  for i in range(5))
-    passage = select_passage(body, scores(S0=0.80, S1=0.90, S2=0.70, S3=0.88, S4=0.86),
-                             several_sections=True)
-    assert passage.headings == ["S1", "S3", "S4"]
+                                  for i in range(6))
+    passage = select_passage(
+        body, scores(S0=0.80, S1=0.90, S2=0.70, S3=0.88, S4=0.86, S5=0.75),
+        several_sections=True)
+    assert passage.headings == ["S0", "S1", "S3", "S4"]
     assert select_passage(body, scores(S0=0.80, S1=0.90)).headings == ["S1"]
 
 
