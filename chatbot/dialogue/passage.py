@@ -33,11 +33,10 @@ section it asks about (two if it names two things). Blind train questions with t
 right article, every asked fact quoted: two sections 0.860, three 0.893; the reply grows
 from 1,200 to 1,550 characters on average (a third section for short questions too:
 0.900 at 1,570; three sections sharing two sections' length: 0.880 at 1,470).
-Re-measured at the fourteenth session (nine batches, with the lead, short sections and
-weights above): three 516 of 552 (0.935), four 533 (0.966); answers grow from 1,802 to
-2,188 characters on average. The fact a long question asks is often in the fourth-best
-section: its cosine differs from the third's by a few thousandths. Five sections
-(letting short ones of up to 250 characters ride along): 541 at 2,379; four sections
+Re-measured at the fourteenth session (nine batches, with the lead, the short sections
+and the weights below): three 516 of 552 (0.935), four 533 (0.966); answers grow from
+1,802 to 2,188 characters on average. Four with short sections of up to 250 characters
+riding along: 541 at 2,379; four sections
 sharing a smaller budget (600 characters each): 502 at 2,021; dropping the lead from
 long answers: 458."""
 CONTACT_ONLY_CHARS = 220

@@ -87,6 +87,19 @@ def test_the_answer_quotes_the_part_that_answers(client: Any) -> None:
     assert "attestation d'assurance maladie" in documents["text"]
 
 
+def test_a_long_question_asking_three_things_gets_all_three_sections(client: Any) -> None:
+    # The enhanced certificate is the article's fourth-best section for this question:
+    # with three sections the answer said how to apply online and how long it takes,
+    # but not which certificate a kindergarten job needs.
+    reply = say(client, "Hi, I need a certificate of good conduct (Führungszeugnis) for my "
+                        "new job at a kindergarten. Can I apply online and how long does "
+                        "it take?")
+    assert article(reply) == "fuehrungszeugnis", reply["text"]
+    for fact in ("online portal of the Federal Office of Justice", "about two weeks",
+                 "Enhanced certificate (erweitertes Führungszeugnis)"):
+        assert fact in reply["text"], fact
+
+
 def test_and_for_my_child_finds_the_childs_article_of_the_topic(client: Any) -> None:
     first = say(client, "Ich brauche einen neuen Reisepass, wie beantrage ich den?")
     assert article(first) == "reisepass-beantragen"
