@@ -39,6 +39,10 @@ and the weights below): three 516 of 552 (0.935), four 533 (0.966); answers grow
 riding along: 541 at 2,379; four sections
 sharing a smaller budget (600 characters each): 502 at 2,021; dropping the lead from
 long answers: 458."""
+MAX_ASKED_SECTIONS = 3
+"""Sections a question names (its fee, documents, ...) that are quoted at most, for a
+short question too: one that names four things gets the three the registry lists first,
+not most of the article."""
 CONTACT_ONLY_CHARS = 220
 """A section this short that holds the hotline number is a contact line, never quoted
 alone (every article ends with one), unless its heading is what the question asks for."""
@@ -178,7 +182,7 @@ def select_passage(body: str, scores: Sequence[SectionScore], *, summary: str | 
         if answering:
             chosen.append(max(answering, key=score))
     by_score = sorted(candidates, key=lambda s: (-score(s), candidates.index(s)))
-    chosen = chosen[:MAX_SECTIONS]
+    chosen = chosen[:MAX_ASKED_SECTIONS]
     wanted = MAX_SECTIONS if several_sections else 1
     # A section asked for takes a place whatever its length; of the others, a short one
     # rides along (at most SHORT_SECTIONS_MAX of them).
