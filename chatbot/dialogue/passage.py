@@ -36,9 +36,8 @@ from 1,200 to 1,550 characters on average (a third section for short questions t
 Re-measured at the fourteenth session (nine batches, with the lead, the short sections
 and the weights below): three 516 of 552 (0.935), four 533 (0.966); answers grow from
 1,802 to 2,188 characters on average. Four with short sections of up to 250 characters
-riding along: 541 at 2,379; four sections
-sharing a smaller budget (600 characters each): 502 at 2,021; dropping the lead from
-long answers: 458."""
+riding along: 541 at 2,379; four sharing a smaller budget (600 characters each): 502 at
+2,021; dropping the lead from long answers: 458."""
 MAX_ASKED_SECTIONS = 3
 """Sections a question names (its fee, documents, ...) that are quoted at most, for a
 short question too: one that names four things gets the three the registry lists first,

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from chatbot.dialogue.passage import CONTACT_ONLY_CHARS, select_passage, split_sections
+from chatbot.dialogue.passage import (
+    CONTACT_ONLY_CHARS,
+    SectionMatcher,
+    select_passage,
+    split_sections,
+)
 from chatbot.languages import Aspect, load_language
 from chatbot.retrieval import SectionScore
 
@@ -129,6 +134,19 @@ def test_a_long_question_gets_the_best_sections_but_never_the_contact_line() -> 
     passage = select_passage(BODY, scores(Documents=0.84, Frais=0.86, Contact=0.95),
                              contact_marker="02151 86-0", several_sections=True)
     assert passage.headings == ["Documents", "Frais"]
+
+
+def test_a_question_naming_four_things_gets_at_most_three_asked_sections() -> None:
+    body = "Lead.\n\n" + "".join(f"## S{i}\nText {i}. {'More words. ' * 15}\n\n"
+                                  for i in range(5))
+
+    def names(heading: str) -> SectionMatcher:
+        return lambda section_heading, _text: section_heading == heading
+
+    asked = [names("S4"), names("S3"), names("S1"), names("S0")]
+    passage = select_passage(body, scores(S0=0.80, S1=0.90, S2=0.70, S3=0.88, S4=0.86),
+                             asked=asked)
+    assert passage.headings == ["S1", "S3", "S4"]
 
 
 def test_a_long_question_gets_at_most_four_sections_in_article_order() -> None:
