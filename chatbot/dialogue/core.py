@@ -205,8 +205,9 @@ class _Turn:
         complains = intents.complains(self.message)
         # A person request or a complaint ("Beschwerde über das Hallenbad") still reaches a
         # person, as below.
-        if not (wants_person or complains) and self._asks_another_authority(data, own,
-                                                                             current):
+        if not (wants_person or complains) and (
+                self._asks_another_authority(data, own, current)
+                or self._asks_for_foreign_document(data, hits, current)):
             return self._out_of_scope(own.confidence)
         # A rescued article answers the message as it stands (last, in _decided); it is
         # not evidence enough to override a follow-up's topic or to say what a person
@@ -325,8 +326,9 @@ class _Turn:
         down is not enough: the housing-benefit article says who gets Bürgergeld from the
         Jobcenter instead, which does not make it the answer to "unemployment benefit at
         the jobcenter". Another authority named beside a city service matched with certainty (the
-        policy's `sure_min`) is only the reason for it: "a residence certificate for the
-        consulate, how much is it?" asks for the city's certificate."""
+        policy's `sure_min`), or beside a keyword of the matched article, is only the
+        reason for it: "a residence certificate for the consulate, how much is it?" asks
+        for the city's certificate."""
         if own.type is ReplyType.ANSWER and own.confidence >= self.d.policy.sure_min:
             return False
         source = self.d.languages.get(SOURCE_LANGUAGE, data)
@@ -346,7 +348,48 @@ class _Turn:
                                                    lead_of(split_sections(v.body), v.summary))))
             if matches_cues(text, cues):
                 return False
-        return True
+        # "arabayi sattim ama hala park cezasi geliyor, halter degisikligi nasil
+        # bildiriliyor" names the change of keeper's "araba sattım": the fines are the
+        # reason, the sale is what it asks. A keyword of what is asked ("Termin
+        # vereinbaren" beim Jobcenter) names no topic.
+        topic_words = data.without_aspect_words(self.message)
+        return not (own.type is ReplyType.ANSWER and not own.rescued
+                    and self.d.searcher.names_keyword(topic_words, own.hits[0].article_id,
+                                                      self.text_code,
+                                                      min_words=NAMED_KEYWORD_MIN_WORDS))
+
+    def _asks_for_foreign_document(self, data: LanguageData, hits: list[ArticleHit],
+                                   current: ArticleHit | None) -> bool:
+        """Whether the message asks about a passport or ID card of another country ("my
+        indian passport", "polski dowod osobisty"): its consulate issues and renews it,
+        however well the words match the city's passport or lost-ID article. Beside
+        another article it is context when the message, without the nationality and
+        document words, is still answered from that article: "how much is
+        naturalisation, can I keep my Turkish passport"."""
+        source = self.d.languages.get(SOURCE_LANGUAGE, data)
+        if not (data.names_foreign_document(self.message)
+                or source.names_foreign_document(self.message)):
+            return False
+        if not hits or any(self._about_documents(article)
+                           for article in [hits[0], *([current] if current else [])]):
+            return True
+        rest = source.without_foreign_document(data.without_foreign_document(self.message))
+        return not self._still_asks_for(rest, hits[0])
+
+    def _still_asks_for(self, rest: str, article: ArticleHit) -> bool:
+        """Whether what is left of a message, the foreign document's words taken out, is
+        answered from the same article on its own evidence."""
+        if not rest:
+            return False
+        decision = self.d.policy.decide(self._search(rest), self.text_code)
+        return (decision.type is ReplyType.ANSWER and not decision.rescued
+                and decision.hits[0].article_id == article.article_id)
+
+    def _about_documents(self, article: ArticleHit) -> bool:
+        """Whether a version's title names a passport or an ID card."""
+        return any(self.d.languages[v.lang].names_document(v.title)
+                   for v in self.d.searcher.article_versions(article.article_id).values()
+                   if v.lang in self.d.languages)
 
     def _named_topic(self, data: LanguageData) -> ArticleHit | None:
         """The topic a message names besides what it asks ("Termin für den Reisepass"

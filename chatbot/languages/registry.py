@@ -121,6 +121,42 @@ class DefectReportCues(BaseModel):
         return self
 
 
+class ForeignDocumentCues(BaseModel):
+    """A passport or identity card of another country ("my indian passport", "polski
+    dowod osobisty", "passaporto italiano"): its consulate issues and renews it, not the
+    city. A nationality word near a document word, and no word for German: the city's
+    own documents are German."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    nationalities: tuple[str, ...] = Field(description="Normalised beginnings of words "
+                                                       "naming a nationality other than German")
+    nationality_words: tuple[str, ...] = Field(
+        default=(), description="Normalised whole words naming one, where a beginning "
+                                "would also match other words ('us', 'turk' but not "
+                                "'turkiyeye', to Turkey)")
+    documents: tuple[str, ...] = Field(description="Normalised beginnings of words naming a "
+                                                   "passport or an identity card")
+    german: tuple[str, ...] = Field(description="Normalised whole words for German "
+                                                "nationality ('alman', not 'almanya'): a "
+                                                "message naming it too asks about the German "
+                                                "document ('a turkish and a german passport')")
+
+    def named(self, norm: str) -> bool:
+        words = norm.split()
+        if any(w in self.german for w in words):
+            return False
+        nationality = [i for i, w in enumerate(words)
+                       if w.startswith(self.nationalities) or w in self.nationality_words]
+        document = [i for i, w in enumerate(words) if w.startswith(self.documents)]
+        return any(abs(i - j) <= FOREIGN_DOCUMENT_WINDOW for i in nationality for j in document)
+
+
+FOREIGN_DOCUMENT_WINDOW = 3
+"""How far apart a nationality and its document word may be (two words between at
+most): "pasaporta min a tirki"."""
+
+
 class DetectionCues(BaseModel):
     """What the language detector adds to its n-gram model for this language."""
 
@@ -189,7 +225,11 @@ class LanguageData(BaseModel):
                     "normalised words or phrases naming what other authorities handle: a "
                     "question naming one is out of scope unless the article it matched, "
                     "or the conversation's topic, speaks of that concept in any language, "
-                    "or the article was matched with certainty (the policy's sure_min)")
+                    "or the article was matched with certainty (the policy's sure_min), "
+                    "or the message names a keyword of 2+ words of it")
+    foreign_documents: ForeignDocumentCues | None = Field(
+        default=None, description="A passport or ID card of another country: its "
+                                  "consulate's, not the city's")
     detection: DetectionCues
     analysis: TextAnalysis
 
@@ -257,6 +297,26 @@ class LanguageData(BaseModel):
         norm = normalise(text)
         return [concept for concept, cues in self.other_authorities.items()
                 if matches_cues(norm, cues)]
+
+    def names_foreign_document(self, text: str) -> bool:
+        """Whether the text names a passport or ID card of another country."""
+        return (self.foreign_documents is not None
+                and self.foreign_documents.named(normalise(text)))
+
+    def without_foreign_document(self, text: str) -> str:
+        """The text without its nationality and document words: what else it asks."""
+        cues = self.foreign_documents
+        if cues is None:
+            return normalise(text)
+        return " ".join(word for word in normalise(text).split()
+                        if not (word.startswith((*cues.nationalities, *cues.documents))
+                                or word in cues.nationality_words))
+
+    def names_document(self, text: str) -> bool:
+        """Whether the text names a passport or an ID card."""
+        return (self.foreign_documents is not None
+                and any(word.startswith(self.foreign_documents.documents)
+                        for word in normalise(text).split()))
 
     def points_back(self, words: list[str]) -> bool:
         """Whether any of these normalised words refers back to the previous topic."""

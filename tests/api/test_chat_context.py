@@ -184,7 +184,18 @@ def test_asking_for_a_person_keeps_only_a_confident_topic(client: Any) -> None:
                                      # only below its lead: that is not its topic
                                      "arbeitslosengeld beim jobcenter beantragen wie",
                                      "how do i apply for unemployment benefit at the "
-                                     "jobcenter in krefeld"])
+                                     "jobcenter in krefeld",
+                                     # a passport of another country is its consulate's,
+                                     # however well it matches the passport article
+                                     "renouveler mon passeport marocain a krefeld",
+                                     # a rent increase is no housing benefit, a school
+                                     # place no school-entry examination, a parking
+                                     # fine no parking permit
+                                     "wlasciciel mieszkania podniosl czynsz, czy to legalne",
+                                     "my landlord wants to raise the rent by 20 percent, "
+                                     "is that allowed",
+                                     "zapisac dziecko do szkoly podstawowej jak to zrobic",
+                                     "park cezasi geldi nasil oderim"])
 def test_out_of_scope_is_refused_politely(client: Any, message: str) -> None:
     reply = say(client, message)
     assert reply["type"] == "escalate"
@@ -205,6 +216,20 @@ def test_a_complaint_about_another_authoritys_service_still_reaches_a_person(
 
 
 @pytest.mark.parametrize(("message", "expected"), [
+    # what else it asks is naturalisation: the Turkish passport is context
+    ("wie teuer ist die einbürgerung und darf ich meinen türkischen pass behalten",
+     "einbuergerung"),
+    # the German passport of a dual national is the city's
+    ("mein sohn hat den türkischen und den deutschen pass, was kostet ein neuer reisepass "
+     "für ihn", "reisepass-beantragen"),
+])
+def test_a_foreign_passport_as_context_keeps_the_citys_answer(client: Any, message: str,
+                                                              expected: str) -> None:
+    reply = say(client, message)
+    assert (reply["type"], article(reply)) == ("answer", expected), reply["text"]
+
+
+@pytest.mark.parametrize(("message", "expected"), [
     # matched with certainty: the consulate is only why the certificate is needed
     ("mi serve un certificato di residenza per il consolato, quanto costa",
      "meldebescheinigung"),
@@ -212,6 +237,9 @@ def test_a_complaint_about_another_authoritys_service_still_reaches_a_person(
     # article speaks of foreign missions, so the consulate is part of its topic
     ("konsolosluk benden verpflichtungserklarung istiyor, nasil alirim",
      "verpflichtungserklaerung"),
+    # it names the change of keeper's keyword "sold my car": the fines are the reason
+    ("sold my car last month but the parking tickets still come to me, how do i report "
+     "the sale", "halterwechsel"),
 ])
 def test_another_authority_named_as_the_reason_keeps_the_citys_answer(
         client: Any, message: str, expected: str) -> None:

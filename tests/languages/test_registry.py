@@ -178,6 +178,10 @@ def test_cues_are_written_as_they_are_compared() -> None:
                  data.complaint, *data.other_authorities.values()]
         lists += [c for cues in data.aspects.values()
                   for c in (cues.question, cues.heading, cues.heading_not, cues.text)]
+        if data.foreign_documents is not None:
+            documents = data.foreign_documents
+            lists += [documents.nationalities, documents.nationality_words,
+                      documents.documents, documents.german]
         for cues in lists:
             for cue in cues:
                 assert normalise(cue) == cue, (code, cue)
@@ -277,6 +281,12 @@ def test_words_that_only_look_like_asking_how_or_where(lang: str, question: str)
     # the dog tax is the city's: only a tax return is the tax office's
     ("fr", "c combien l impot sur les chiens", []),
     ("de", "Reisepass beantragen", []),
+    ("en", "my landlord wants to raise the rent by 20 percent", ["tenancy"]),
+    ("tr", "ev sahibi kiraya zam yapti", ["tenancy"]),
+    ("it", "come iscrivo mio figlio alla scuola elementare", ["schools"]),
+    ("ku", "min ceza parkkirinê girt", ["traffic_fines"]),
+    # the fine is why a sold car must be reported, not what is asked
+    ("de", "Auto verkauft, damit ich keine Strafzettel mehr bekomme", []),
 ])
 def test_what_other_authorities_handle(lang: str, question: str, named: list[str]) -> None:
     assert load_language(lang).other_authorities_named(question) == named
@@ -288,3 +298,30 @@ def test_german_names_every_concept_of_other_authorities() -> None:
     concepts = {code: set(load_language(code).other_authorities)
                 for code in SUPPORTED_LANGUAGES}
     assert concepts["de"] >= set().union(*concepts.values())
+
+
+@pytest.mark.parametrize(("lang", "question", "named"), [
+    ("en", "how do i renew my indian passport here", True),
+    ("en", "my US passport expires soon", True),
+    ("it", "devo rinnovare il passaporto italiano", True),
+    ("pl", "zgubilam polski dowod osobisty", True),
+    ("tr", "Almanya'da türk pasaportumu yenileyebilir miyim", True),
+    ("ku", "pasaporta min a tirkî xilas bû", True),
+    # no nationality, or the German one beside it: the city's own documents
+    ("en", "can I use my passport to register", False),
+    ("de", "mein Sohn hat einen türkischen und einen deutschen Pass", False),
+    ("tr", "oglumun alman ve turk pasaportu var", False),
+    # a country as the destination ("to Turkey") is no nationality
+    ("tr", "Türkiye'ye gideceğiz çocuğa pasaport lazım", False),
+    # a nationality far from the document word
+    ("en", "i am polish and moved here last week, do i need to register my address "
+           "with my passport", False),
+])
+def test_a_passport_or_id_card_of_another_country(lang: str, question: str,
+                                                  named: bool) -> None:
+    assert load_language(lang).names_foreign_document(question) is named
+
+
+def test_a_foreign_document_leaves_what_else_the_message_asks() -> None:
+    assert (load_language("en").without_foreign_document("can I keep my British passport")
+            == "can i keep my")
