@@ -53,7 +53,7 @@ from chatbot.dialogue.reply import (
 from chatbot.index.lexical import analyze
 from chatbot.index.loaded import StoredArticle
 from chatbot.language import LanguageGuess
-from chatbot.languages import Aspect, LanguageData, matches_cues
+from chatbot.languages import Aspect, LanguageData, matches_cues, without_words
 from chatbot.retrieval import ArticleHit
 from chatbot.text import normalise
 
@@ -193,7 +193,11 @@ class _Turn:
             return self._defect_report()
         data = self.d.languages[self.text_code]
         current = self._current_topic()
-        found = self._search(self.message)
+        foreign_rest = self._without_foreign_document(data)
+        if foreign_rest is None:
+            found = self._search(self.message)
+        else:
+            found = self._search(foreign_rest) if normalise(foreign_rest) else []
         hits = self._for_whom_asked(found, data, current)
         own = self.d.policy.decide(hits, self.text_code)
         if (len(hits) < len(found) and own.evidence is Evidence.NONE
@@ -207,7 +211,8 @@ class _Turn:
         # person, as below.
         if not (wants_person or complains) and (
                 self._asks_another_authority(data, own, current)
-                or self._asks_for_foreign_document(data, hits, current)):
+                or (foreign_rest is not None
+                    and (not hits or self._about_documents(hits[0])))):
             return self._out_of_scope(own.confidence)
         # A rescued article answers the message as it stands (last, in _decided); it is
         # not evidence enough to override a follow-up's topic or to say what a person
@@ -237,7 +242,10 @@ class _Turn:
             answer = self._follow_up(current, hits, data)
             if answer is not None:
                 return answer
-        return self._decided(self._focused(own, hits), data)
+        decision = self._focused(own, hits)
+        if self._names_neighbouring_matter(data, decision):
+            return self._out_of_scope(decision.confidence)
+        return self._decided(decision, data)
 
     def _for_whom_asked(self, hits: list[ArticleHit], data: LanguageData,
                         current: ArticleHit | None) -> list[ArticleHit]:
@@ -326,9 +334,8 @@ class _Turn:
         down is not enough: the housing-benefit article says who gets Bürgergeld from the
         Jobcenter instead, which does not make it the answer to "unemployment benefit at
         the jobcenter". Another authority named beside a city service matched with certainty (the
-        policy's `sure_min`), or beside a keyword of the matched article, is only the
-        reason for it: "a residence certificate for the consulate, how much is it?" asks
-        for the city's certificate."""
+        policy's `sure_min`) is only the reason for it: "a residence certificate for the
+        consulate, how much is it?" asks for the city's certificate."""
         if own.type is ReplyType.ANSWER and own.confidence >= self.d.policy.sure_min:
             return False
         source = self.d.languages.get(SOURCE_LANGUAGE, data)
@@ -348,48 +355,54 @@ class _Turn:
                                                    lead_of(split_sections(v.body), v.summary))))
             if matches_cues(text, cues):
                 return False
-        # "arabayi sattim ama hala park cezasi geliyor, halter degisikligi nasil
-        # bildiriliyor" names the change of keeper's "araba sattım": the fines are the
-        # reason, the sale is what it asks. A keyword of what is asked ("Termin
-        # vereinbaren" beim Jobcenter) names no topic.
-        topic_words = data.without_aspect_words(self.message)
-        return not (own.type is ReplyType.ANSWER and not own.rescued
-                    and self.d.searcher.names_keyword(topic_words, own.hits[0].article_id,
-                                                      self.text_code,
-                                                      min_words=NAMED_KEYWORD_MIN_WORDS))
+        return True
 
-    def _asks_for_foreign_document(self, data: LanguageData, hits: list[ArticleHit],
-                                   current: ArticleHit | None) -> bool:
-        """Whether the message asks about a passport or ID card of another country ("my
-        indian passport", "polski dowod osobisty"): its consulate issues and renews it,
-        however well the words match the city's passport or lost-ID article. Beside
-        another article it is context when the message, without the nationality and
-        document words, is still answered from that article: "how much is
-        naturalisation, can I keep my Turkish passport"."""
+    def _without_foreign_document(self, data: LanguageData) -> str | None:
+        """The message without its nationality and document words when it names a
+        passport or ID card of another country ("my indian passport", "polski dowod
+        osobisty"), else None. Such a document is its consulate's: the message is decided
+        on what else it asks ("how much is naturalisation, can I keep my Turkish
+        passport"), and is out of scope when that is nothing or the city's own documents
+        (`_about_documents`)."""
         source = self.d.languages.get(SOURCE_LANGUAGE, data)
         if not (data.names_foreign_document(self.message)
                 or source.names_foreign_document(self.message)):
-            return False
-        if not hits or any(self._about_documents(article)
-                           for article in [hits[0], *([current] if current else [])]):
-            return True
-        rest = source.without_foreign_document(data.without_foreign_document(self.message))
-        return not self._still_asks_for(rest, hits[0])
-
-    def _still_asks_for(self, rest: str, article: ArticleHit) -> bool:
-        """Whether what is left of a message, the foreign document's words taken out, is
-        answered from the same article on its own evidence."""
-        if not rest:
-            return False
-        decision = self.d.policy.decide(self._search(rest), self.text_code)
-        return (decision.type is ReplyType.ANSWER and not decision.rescued
-                and decision.hits[0].article_id == article.article_id)
+            return None
+        return source.without_foreign_document(data.without_foreign_document(self.message))
 
     def _about_documents(self, article: ArticleHit) -> bool:
         """Whether a version's title names a passport or an ID card."""
         return any(self.d.languages[v.lang].names_document(v.title)
                    for v in self.d.searcher.article_versions(article.article_id).values()
                    if v.lang in self.d.languages)
+
+    def _names_neighbouring_matter(self, data: LanguageData, decision: Decision) -> bool:
+        """Whether the message names what another body handles (`neighbouring_matters`: a
+        secondary school, a traffic or parking fine) and, without those words, no longer
+        asks for the article the decision is about: "dostalem mandat za zle parkowanie,
+        gdzie zaplacic" is not the residents' parking permit, "iscrizione alla scuola
+        superiore" not the school-entry examination; "sold my car but the parking
+        tickets still come to me" is the change of keeper. What is left asks for the
+        article when it is matched to it (answer or suggestion) or names one of its
+        keywords of two words (a long word or an acronym counting as two)."""
+        if decision.evidence is Evidence.NONE or not decision.hits:
+            return False
+        source = self.d.languages.get(SOURCE_LANGUAGE, data)
+        named = {*data.neighbouring_matters_named(self.message),
+                 *source.neighbouring_matters_named(self.message)}
+        if not named:
+            return False
+        cues = {cue for language in self.d.languages.values() for concept in named
+                for cue in language.neighbouring_matters.get(concept, ())}
+        rest = without_words(self.message, cues)
+        if not normalise(rest):
+            return True
+        article_id = decision.hits[0].article_id
+        left = self.d.policy.decide(self._search(rest), self.text_code)
+        if left.evidence is not Evidence.NONE and left.hits[0].article_id == article_id:
+            return False
+        return not self.d.searcher.names_keyword(rest, article_id, self.text_code,
+                                                 min_words=NAMED_KEYWORD_MIN_WORDS)
 
     def _named_topic(self, data: LanguageData) -> ArticleHit | None:
         """The topic a message names besides what it asks ("Termin für den Reisepass"

@@ -24,7 +24,9 @@ from chatbot.languages.registry import (  # noqa: E402
     load_language,
     load_languages,
     matches_cues,
+    without_words,
 )
 
 __all__ = ["SUPPORTED_LANGUAGES", "Aspect", "LanguageData", "LanguageDataError",
-           "SmallTalkCues", "load_language", "load_languages", "matches_cues"]
+           "SmallTalkCues", "load_language", "load_languages", "matches_cues",
+           "without_words"]

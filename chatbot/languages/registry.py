@@ -137,6 +137,10 @@ class ForeignDocumentCues(BaseModel):
                                 "'turkiyeye', to Turkey)")
     documents: tuple[str, ...] = Field(description="Normalised beginnings of words naming a "
                                                    "passport or an identity card")
+    not_after: tuple[str, ...] = Field(
+        default=(), description="Normalised words after which a nationality word names a "
+                                "language or a country travelled to ('auf Englisch', 'in "
+                                "english', 'en suisse', 'bi tirki'), not a passport's")
     german: tuple[str, ...] = Field(description="Normalised whole words for German "
                                                 "nationality ('alman', not 'almanya'): a "
                                                 "message naming it too asks about the German "
@@ -147,7 +151,8 @@ class ForeignDocumentCues(BaseModel):
         if any(w in self.german for w in words):
             return False
         nationality = [i for i, w in enumerate(words)
-                       if w.startswith(self.nationalities) or w in self.nationality_words]
+                       if (w.startswith(self.nationalities) or w in self.nationality_words)
+                       and not (i > 0 and words[i - 1] in self.not_after)]
         document = [i for i, w in enumerate(words) if w.startswith(self.documents)]
         return any(abs(i - j) <= FOREIGN_DOCUMENT_WINDOW for i in nationality for j in document)
 
@@ -225,8 +230,13 @@ class LanguageData(BaseModel):
                     "normalised words or phrases naming what other authorities handle: a "
                     "question naming one is out of scope unless the article it matched, "
                     "or the conversation's topic, speaks of that concept in any language, "
-                    "or the article was matched with certainty (the policy's sure_min), "
-                    "or the message names a keyword of 2+ words of it")
+                    "or the article was matched with certainty (the policy's sure_min)")
+    neighbouring_matters: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="Per concept (schools, traffic_fines, ...), normalised words or "
+                    "phrases naming what other bodies handle but citizens also name as the "
+                    "reason for a city service: a message naming one is out of scope "
+                    "unless, without those words, it is still matched to the same article")
     foreign_documents: ForeignDocumentCues | None = Field(
         default=None, description="A passport or ID card of another country: its "
                                   "consulate's, not the city's")
@@ -303,14 +313,20 @@ class LanguageData(BaseModel):
         return (self.foreign_documents is not None
                 and self.foreign_documents.named(normalise(text)))
 
+    def neighbouring_matters_named(self, text: str) -> list[str]:
+        """The `neighbouring_matters` concepts the text names."""
+        norm = normalise(text)
+        return [concept for concept, cues in self.neighbouring_matters.items()
+                if matches_cues(norm, cues)]
+
     def without_foreign_document(self, text: str) -> str:
-        """The text without its nationality and document words: what else it asks."""
+        """The text as written without its nationality and document words: what else it
+        asks."""
         cues = self.foreign_documents
         if cues is None:
-            return normalise(text)
-        return " ".join(word for word in normalise(text).split()
-                        if not (word.startswith((*cues.nationalities, *cues.documents))
-                                or word in cues.nationality_words))
+            return text
+        return without_words(text, (*cues.nationalities, *cues.documents),
+                             whole=cues.nationality_words)
 
     def names_document(self, text: str) -> bool:
         """Whether the text names a passport or an ID card."""
@@ -329,6 +345,23 @@ def matches_cues(norm: str, cues: Iterable[str]) -> bool:
     ("kost" in "kostet") or, with a space, a phrase."""
     padded = f" {norm}"
     return any(f" {cue}" in padded for cue in cues)
+
+
+def without_words(text: str, cues: Iterable[str], *, whole: Iterable[str] = ()) -> str:
+    """The text as written, without the words that name a cue (as `matches_cues` finds
+    them: a phrase's last word, like a single word, by its beginning) or are one of the
+    `whole` words; accents and the rest stay for the search."""
+    tokens = text.split()
+    flat = [(i, word) for i, token in enumerate(tokens) for word in normalise(token).split()]
+    words = [word for _, word in flat]
+    dropped = {i for i, word in flat if word in set(whole)}
+    for cue in cues:
+        parts = cue.split()
+        for start in range(len(words) - len(parts) + 1):
+            span = words[start:start + len(parts)]
+            if span[:-1] == parts[:-1] and span[-1].startswith(parts[-1]):
+                dropped.update(flat[k][0] for k in range(start, start + len(parts)))
+    return " ".join(token for i, token in enumerate(tokens) if i not in dropped)
 
 
 def load_language(code: str, directory: Path = DATA_DIR) -> LanguageData:

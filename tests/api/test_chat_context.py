@@ -188,13 +188,11 @@ def test_asking_for_a_person_keeps_only_a_confident_topic(client: Any) -> None:
                                      # a passport of another country is its consulate's,
                                      # however well it matches the passport article
                                      "renouveler mon passeport marocain a krefeld",
-                                     # a rent increase is no housing benefit, a school
-                                     # place no school-entry examination, a parking
-                                     # fine no parking permit
-                                     "wlasciciel mieszkania podniosl czynsz, czy to legalne",
-                                     "my landlord wants to raise the rent by 20 percent, "
-                                     "is that allowed",
-                                     "zapisac dziecko do szkoly podstawowej jak to zrobic",
+                                     # a secondary school is no school-entry examination,
+                                     # a parking fine no parking permit
+                                     "iscrizione alla scuola superiore di mio figlio, come "
+                                     "si fa",
+                                     "dostalem mandat za zle parkowanie, gdzie zaplacic",
                                      "park cezasi geldi nasil oderim"])
 def test_out_of_scope_is_refused_politely(client: Any, message: str) -> None:
     reply = say(client, message)
@@ -216,9 +214,16 @@ def test_a_complaint_about_another_authoritys_service_still_reaches_a_person(
 
 
 @pytest.mark.parametrize(("message", "expected"), [
+    # decided without the foreign ID card: registering the address (the first version
+    # answered it from the ID-card article)
+    ("anmeldung mit italienischem personalausweis möglich?", "wohnsitz-anmelden"),
     # what else it asks is naturalisation: the Turkish passport is context
     ("wie teuer ist die einbürgerung und darf ich meinen türkischen pass behalten",
      "einbuergerung"),
+    ("verpflichtungserklärung für meine mutter, sie hat einen türkischen pass",
+     "verpflichtungserklaerung"),
+    # a language, not a nationality
+    ("Kann ich den Reisepass auch auf Englisch beantragen", "reisepass-beantragen"),
     # the German passport of a dual national is the city's
     ("mein sohn hat den türkischen und den deutschen pass, was kostet ein neuer reisepass "
      "für ihn", "reisepass-beantragen"),
@@ -237,7 +242,7 @@ def test_a_foreign_passport_as_context_keeps_the_citys_answer(client: Any, messa
     # article speaks of foreign missions, so the consulate is part of its topic
     ("konsolosluk benden verpflichtungserklarung istiyor, nasil alirim",
      "verpflichtungserklaerung"),
-    # it names the change of keeper's keyword "sold my car": the fines are the reason
+    # without the fines it still asks for the change of keeper
     ("sold my car last month but the parking tickets still come to me, how do i report "
      "the sale", "halterwechsel"),
 ])

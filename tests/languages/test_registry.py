@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from chatbot.language import SUPPORTED_LANGUAGES
-from chatbot.languages import Aspect, LanguageDataError, load_language, load_languages
+from chatbot.languages import (
+    Aspect,
+    LanguageDataError,
+    load_language,
+    load_languages,
+    without_words,
+)
 from chatbot.languages.registry import DATA_DIR
 from chatbot.text import normalise
 
@@ -175,7 +181,8 @@ def test_cues_are_written_as_they_are_compared() -> None:
     for code in SUPPORTED_LANGUAGES:
         data = load_language(code)
         lists = [data.appointment_request, data.appointment_change, data.human_request,
-                 data.complaint, *data.other_authorities.values()]
+                 data.complaint, *data.other_authorities.values(),
+                 *data.neighbouring_matters.values()]
         lists += [c for cues in data.aspects.values()
                   for c in (cues.question, cues.heading, cues.heading_not, cues.text)]
         if data.foreign_documents is not None:
@@ -281,28 +288,41 @@ def test_words_that_only_look_like_asking_how_or_where(lang: str, question: str)
     # the dog tax is the city's: only a tax return is the tax office's
     ("fr", "c combien l impot sur les chiens", []),
     ("de", "Reisepass beantragen", []),
-    ("en", "my landlord wants to raise the rent by 20 percent", ["tenancy"]),
-    ("tr", "ev sahibi kiraya zam yapti", ["tenancy"]),
-    ("it", "come iscrivo mio figlio alla scuola elementare", ["schools"]),
-    ("ku", "min ceza parkkirinê girt", ["traffic_fines"]),
-    # the fine is why a sold car must be reported, not what is asked
-    ("de", "Auto verkauft, damit ich keine Strafzettel mehr bekomme", []),
 ])
 def test_what_other_authorities_handle(lang: str, question: str, named: list[str]) -> None:
     assert load_language(lang).other_authorities_named(question) == named
 
 
+@pytest.mark.parametrize(("lang", "question", "named"), [
+    ("it", "iscrizione scuola superiore per mio figlio", ["schools"]),
+    ("ku", "min ceza parkkirinê girt", ["traffic_fines"]),
+    ("de", "Auto verkauft, damit ich keine Strafzettel mehr bekomme", ["traffic_fines"]),
+    # starting primary school is the school-entry examination's
+    ("tr", "kizim ilkokula baslayacak, saglik kontrolu ne zaman", []),
+])
+def test_what_neighbouring_bodies_handle(lang: str, question: str, named: list[str]) -> None:
+    assert load_language(lang).neighbouring_matters_named(question) == named
+
+
+def test_words_of_a_cue_are_left_out_and_the_rest_stays_as_written() -> None:
+    assert (without_words("sold my car but the Parking tickets still come", ["parking ticket"])
+            == "sold my car but the still come")
+    assert without_words("Einbürgerung: darf ich den Pass behalten?", ["pass"],
+                         whole=["den"]) == "Einbürgerung: darf ich behalten?"
+
+
 def test_german_names_every_concept_of_other_authorities() -> None:
     """Citizens type the German name in any language ("kindergeld" in Kurmanji): a concept
     without German words would be found only in the language that names it."""
-    concepts = {code: set(load_language(code).other_authorities)
-                for code in SUPPORTED_LANGUAGES}
-    assert concepts["de"] >= set().union(*concepts.values())
+    for field in ("other_authorities", "neighbouring_matters"):
+        concepts = {code: set(getattr(load_language(code), field))
+                    for code in SUPPORTED_LANGUAGES}
+        assert concepts["de"] >= set().union(*concepts.values()), field
 
 
 @pytest.mark.parametrize(("lang", "question", "named"), [
     ("en", "how do i renew my indian passport here", True),
-    ("en", "my US passport expires soon", True),
+    ("en", "my american passport expires soon", True),
     ("it", "devo rinnovare il passaporto italiano", True),
     ("pl", "zgubilam polski dowod osobisty", True),
     ("tr", "Almanya'da türk pasaportumu yenileyebilir miyim", True),
@@ -316,6 +336,15 @@ def test_german_names_every_concept_of_other_authorities() -> None:
     # a nationality far from the document word
     ("en", "i am polish and moved here last week, do i need to register my address "
            "with my passport", False),
+    # a language or a destination, not a nationality
+    ("en", "can i apply for a passport in english", False),
+    ("de", "Kann ich den Reisepass auch auf Englisch beantragen", False),
+    ("fr", "je pars en suisse, il faut passeport ou carte d identite suffit", False),
+    ("en", "please tell us about passport fees", False),
+    ("tr", "pasaport fotografi cek ve getir mi", False),
+    ("it", "sono straniero, serve il passaporto per la residenza", False),
+    ("ku", "em diçin Tirkiyê, pasaporta zarokê lazim e", False),
+    ("ku", "kurê min pasaporta almanî û tirkî heye", False),
 ])
 def test_a_passport_or_id_card_of_another_country(lang: str, question: str,
                                                   named: bool) -> None:
@@ -323,5 +352,5 @@ def test_a_passport_or_id_card_of_another_country(lang: str, question: str,
 
 
 def test_a_foreign_document_leaves_what_else_the_message_asks() -> None:
-    assert (load_language("en").without_foreign_document("can I keep my British passport")
-            == "can i keep my")
+    assert (load_language("en").without_foreign_document("can I keep my British passport?")
+            == "can I keep my")
