@@ -53,7 +53,13 @@ from chatbot.dialogue.reply import (
 from chatbot.index.lexical import analyze
 from chatbot.index.loaded import StoredArticle
 from chatbot.language import LanguageGuess
-from chatbot.languages import Aspect, LanguageData, matches_cues, without_words
+from chatbot.languages import (
+    Aspect,
+    LanguageData,
+    concepts_named,
+    matches_cues,
+    without_words,
+)
 from chatbot.retrieval import ArticleHit
 from chatbot.text import normalise
 
@@ -338,15 +344,9 @@ class _Turn:
         consulate, how much is it?" asks for the city's certificate."""
         if own.type is ReplyType.ANSWER and own.confidence >= self.d.policy.sure_min:
             return False
-        source = self.d.languages.get(SOURCE_LANGUAGE, data)
-        named = {*data.other_authorities_named(self.message),
-                 *source.other_authorities_named(self.message)}
-        if not named:
+        cues = self._named_concepts_cues(data, lambda language: language.other_authorities)
+        if not cues:
             return False
-        # A concept in any language: the Turkish question's "konsolosluk" is the German
-        # article's "Botschaft".
-        cues = {cue for language in self.d.languages.values() for concept in named
-                for cue in language.other_authorities.get(concept, ())}
         articles = [*own.hits[:1], *([current] if current is not None else [])]
         for article in articles:
             versions = self.d.searcher.article_versions(article.article_id).values()
@@ -356,6 +356,19 @@ class _Turn:
             if matches_cues(text, cues):
                 return False
         return True
+
+    def _named_concepts_cues(self, data: LanguageData,
+                             concepts_of: Callable[[LanguageData], dict[str, tuple[str, ...]]]
+                             ) -> set[str]:
+        """The cues, in every language, of the concepts the message names in its own
+        language or in German: the Turkish question's "konsolosluk" is the German
+        article's "Botschaft"."""
+        source = self.d.languages.get(SOURCE_LANGUAGE, data)
+        norm = normalise(self.message)
+        named = {*concepts_named(norm, concepts_of(data)),
+                 *concepts_named(norm, concepts_of(source))}
+        return {cue for language in self.d.languages.values() for concept in named
+                for cue in concepts_of(language).get(concept, ())}
 
     def _without_foreign_document(self, data: LanguageData) -> str | None:
         """The message without its nationality and document words when it names a
@@ -387,13 +400,10 @@ class _Turn:
         keywords of two words (a long word or an acronym counting as two)."""
         if decision.evidence is Evidence.NONE or not decision.hits:
             return False
-        source = self.d.languages.get(SOURCE_LANGUAGE, data)
-        named = {*data.neighbouring_matters_named(self.message),
-                 *source.neighbouring_matters_named(self.message)}
-        if not named:
+        cues = self._named_concepts_cues(data,
+                                         lambda language: language.neighbouring_matters)
+        if not cues:
             return False
-        cues = {cue for language in self.d.languages.values() for concept in named
-                for cue in language.neighbouring_matters.get(concept, ())}
         rest = without_words(self.message, cues)
         if not normalise(rest):
             return True

@@ -21,6 +21,7 @@ from chatbot.languages.registry import (  # noqa: E402
     LanguageData,
     LanguageDataError,
     SmallTalkCues,
+    concepts_named,
     load_language,
     load_languages,
     matches_cues,
@@ -28,5 +29,5 @@ from chatbot.languages.registry import (  # noqa: E402
 )
 
 __all__ = ["SUPPORTED_LANGUAGES", "Aspect", "LanguageData", "LanguageDataError",
-           "SmallTalkCues", "load_language", "load_languages", "matches_cues",
+           "SmallTalkCues", "concepts_named", "load_language", "load_languages", "matches_cues",
            "without_words"]

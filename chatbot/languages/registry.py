@@ -133,7 +133,7 @@ class ForeignDocumentCues(BaseModel):
                                                        "naming a nationality other than German")
     nationality_words: tuple[str, ...] = Field(
         default=(), description="Normalised whole words naming one, where a beginning "
-                                "would also match other words ('us', 'turk' but not "
+                                "would also match other words ('usa', 'turk' but not "
                                 "'turkiyeye', to Turkey)")
     documents: tuple[str, ...] = Field(description="Normalised beginnings of words naming a "
                                                    "passport or an identity card")
@@ -304,9 +304,7 @@ class LanguageData(BaseModel):
 
     def other_authorities_named(self, text: str) -> list[str]:
         """The `other_authorities` concepts the text names."""
-        norm = normalise(text)
-        return [concept for concept, cues in self.other_authorities.items()
-                if matches_cues(norm, cues)]
+        return concepts_named(normalise(text), self.other_authorities)
 
     def names_foreign_document(self, text: str) -> bool:
         """Whether the text names a passport or ID card of another country."""
@@ -315,9 +313,7 @@ class LanguageData(BaseModel):
 
     def neighbouring_matters_named(self, text: str) -> list[str]:
         """The `neighbouring_matters` concepts the text names."""
-        norm = normalise(text)
-        return [concept for concept, cues in self.neighbouring_matters.items()
-                if matches_cues(norm, cues)]
+        return concepts_named(normalise(text), self.neighbouring_matters)
 
     def without_foreign_document(self, text: str) -> str:
         """The text as written without its nationality and document words: what else it
@@ -345,6 +341,11 @@ def matches_cues(norm: str, cues: Iterable[str]) -> bool:
     ("kost" in "kostet") or, with a space, a phrase."""
     padded = f" {norm}"
     return any(f" {cue}" in padded for cue in cues)
+
+
+def concepts_named(norm: str, concepts: dict[str, tuple[str, ...]]) -> list[str]:
+    """The concepts whose cues the normalised text names."""
+    return [concept for concept, cues in concepts.items() if matches_cues(norm, cues)]
 
 
 def without_words(text: str, cues: Iterable[str], *, whole: Iterable[str] = ()) -> str:
